@@ -1,0 +1,13 @@
+//! The domain core: regions, topics, documents and passages, questions and answers.
+//! It knows nothing of Discord, SQL or tantivy; adapters implement its ports.
+
+pub mod corpus;
+pub mod era;
+pub mod lexicon;
+pub mod passage;
+pub mod query;
+pub mod region;
+pub mod search;
+pub mod snippet;
+pub mod text;
+pub mod topic;

@@ -1,0 +1,75 @@
+//! Documents and the passages they are cut into: the unit nimo finds and cites.
+
+use serde::{Deserialize, Serialize};
+
+use super::era::era_label;
+use super::region::Region;
+
+/// Form kinds, as labels (forms themselves are data, see `index/sections.toml`).
+pub const FORM_JIZEN_KADAI: &str = "事前課題";
+pub const FORM_JICHITAI_SHEET: &str = "自治体情報シート";
+pub const FORM_MATERIAL: &str = "資料";
+pub const FORM_SUBMISSION: &str = "提出";
+
+/// How the region of a passage was established, from most to least certain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionSource {
+    /// The sheet's own region line (above or below it).
+    Banner,
+    /// A region line heading the document or its pages.
+    Header,
+    /// No region line: the region the sheet's text names most.
+    Content,
+    /// A registered staff member submitted it for this region.
+    Registered,
+    Unknown,
+}
+
+/// One citable piece of a document: a section, or a run of rows or bullets of one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Passage {
+    /// `{doc}#{ordinal}`.
+    pub id: String,
+    /// Document identifier: the source file name.
+    pub doc: String,
+    pub doc_title: String,
+    /// Position in the document, from 0.
+    pub ordinal: u32,
+    pub region: Region,
+    pub region_source: RegionSource,
+    pub fiscal_year: Option<i32>,
+    /// 事前課題 / 自治体情報シート / 資料 / 提出.
+    pub form: String,
+    /// Section title (「支援事業の成果」).
+    pub section: String,
+    /// Topic ids (see `index/topics.toml`).
+    pub topics: Vec<String>,
+    pub text: String,
+}
+
+impl Passage {
+    /// 「青森県・津軽圏域 ／ 令和２年度 … 「事前課題」 ／ 支援事業の成果 ／ 令和2年度」
+    pub fn citation(&self) -> String {
+        let mut parts = vec![self.region.name.clone(), self.doc_title.clone(), self.section.clone()];
+        if let Some(y) = self.fiscal_year {
+            parts.push(era_label(y));
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ／ ")
+    }
+}
+
+/// A parsed document, ready to be stored and indexed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: String,
+    pub title: String,
+    pub form: String,
+    pub fiscal_year: Option<i32>,
+    /// Number of region sheets found (1 for single-region documents).
+    pub sheets: usize,
+    pub passages: Vec<Passage>,
+    /// Things a person should check (a sheet whose region was inferred, …), in Japanese.
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,485 @@
+//! Understanding a question: which region and year it is about, which topic, and what words
+//! are left to search for. 「神奈川県のピアサポーターはどこですか」 becomes a search for
+//! ピアサポーター within 神奈川県 (which includes 川崎市 and 相模原市).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::era::{era_label, find_years};
+use super::lexicon::Lexicon;
+use super::region::{KEY_SEPARATOR, Region, RegionKind};
+use super::text::{char_len, clean_control, truncate_chars};
+
+/// Questions longer than this are cut (with a note): nobody types more, and pasted
+/// documents should not stall the search.
+pub const MAX_QUESTION_CHARS: usize = 300;
+/// Results per page, and the most anyone may ask for at once.
+pub const DEFAULT_LIMIT: usize = 5;
+pub const MAX_LIMIT: usize = 50;
+
+/// A region that has passages in the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownRegion {
+    pub key: String,
+    pub name: String,
+    pub prefecture: Option<String>,
+    pub kind: RegionKind,
+    pub passages: usize,
+}
+
+/// The regions in the index, for resolving names people type.
+#[derive(Debug, Clone, Default)]
+pub struct RegionDirectory {
+    pub regions: Vec<KnownRegion>,
+}
+
+impl RegionDirectory {
+    /// Keys of the regions `typed` may mean, outermost match first; empty if none.
+    pub fn resolve(&self, typed: &str, lex: &Lexicon) -> Vec<String> {
+        let typed = lex.normalizer.normalize(typed.trim());
+        let compact: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.is_empty() {
+            return Vec::new();
+        }
+        if let Some(r) = lex.gazetteer.parse_region(&compact)
+            && !r.path.is_empty()
+            && (r.prefecture.is_some() || r.kind == RegionKind::Area)
+        {
+            // An area whose prefecture is ambiguous (西部圏域) matches all known ones.
+            if r.prefecture.is_none() {
+                let last = r.path.last().cloned().unwrap_or_default();
+                return self.keys_where(|k| k.key.rsplit(KEY_SEPARATOR).next() == Some(last.as_str()));
+            }
+            return vec![r.key()];
+        }
+        if let Some(p) = lex.gazetteer.prefecture_by_stem(&compact) {
+            return vec![p.to_string()];
+        }
+        let exact = self.keys_where(|k| {
+            let name = lex.normalizer.normalize(&k.name).replace(' ', "");
+            name == compact || k.key.rsplit(KEY_SEPARATOR).next() == Some(compact.as_str())
+        });
+        if !exact.is_empty() {
+            return exact;
+        }
+        let named = lex.gazetteer.regions_named(&compact, true);
+        if !named.is_empty() {
+            return named.iter().map(Region::key).collect();
+        }
+        // A part of a name: 「津軽」, 「名古屋」, 「相模原」.
+        if char_len(&compact) >= 2 {
+            let partial = self.keys_where(|k| {
+                lex.normalizer.normalize(&k.name).contains(&compact) || k.key.contains(&compact)
+            });
+            return outermost(partial);
+        }
+        Vec::new()
+    }
+
+    fn keys_where(&self, pred: impl Fn(&KnownRegion) -> bool) -> Vec<String> {
+        let set: BTreeSet<String> = self.regions.iter().filter(|k| pred(k)).map(|k| k.key.clone()).collect();
+        set.into_iter().collect()
+    }
+
+    /// Names to look for in questions: the names regions are written with, and their last
+    /// path segment when that is distinctive (「津軽圏域」, 「北部・中部圏域」).
+    fn names(&self, lex: &Lexicon) -> Vec<(String, String)> {
+        let mut names = Vec::new();
+        for k in &self.regions {
+            names.push((lex.normalizer.normalize(&k.name).replace(' ', ""), k.key.clone()));
+            if let Some(last) = k.key.rsplit(KEY_SEPARATOR).next()
+                && char_len(last) >= 3
+            {
+                names.push((last.to_string(), k.key.clone()));
+            }
+        }
+        names
+    }
+
+    pub fn get(&self, key: &str) -> Option<&KnownRegion> {
+        self.regions.iter().find(|k| k.key == key)
+    }
+}
+
+/// Drops keys nested in another key of the set (filtering on the outer one finds them).
+fn outermost(keys: Vec<String>) -> Vec<String> {
+    keys.iter()
+        .filter(|k| {
+            !keys
+                .iter()
+                .any(|o| o != *k && k.starts_with(o.as_str()) && k[o.len()..].starts_with(KEY_SEPARATOR))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What the person asked, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub question: String,
+    pub region: Option<String>,
+    pub topic: Option<String>,
+    pub year: Option<i32>,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+/// A topic named in the question and the other words for it, to widen the search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expansion {
+    pub topic: String,
+    pub terms: Vec<String>,
+}
+
+/// A question made ready for the index.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct SearchRequest {
+    /// The words to search for (normalized); empty lists the filtered passages.
+    pub text: String,
+    /// Restrict to these regions and everything inside them (any of them).
+    pub regions: Vec<String>,
+    pub fiscal_year: Option<i32>,
+    pub topic: Option<String>,
+    pub expansions: Vec<Expansion>,
+    pub limit: usize,
+    pub offset: usize,
+    /// At most this many passages per region on a page, so one region cannot fill it.
+    pub per_region: Option<usize>,
+}
+
+/// The understanding of a question, with what to tell the person about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Understood {
+    pub request: SearchRequest,
+    /// How the region was named, for messages (「神奈川県」).
+    pub region_label: Option<String>,
+    /// True when the region came from the question, not an explicit option.
+    pub region_from_question: bool,
+    /// True when the year came from the question: it may be dropped if nothing matches.
+    pub year_from_question: bool,
+    pub topic_label: Option<String>,
+    /// Notes for the person (in Japanese): a cut question, an unknown option.
+    pub notes: Vec<String>,
+}
+
+/// Why a question cannot be searched at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryProblem {
+    #[error("質問が空です。調べたい地域やテーマを入力してください（例: 「ピアサポーターの養成」「世田谷区の取組」）。")]
+    Empty,
+    #[error("「{typed}」という地域は見つかりませんでした。")]
+    UnknownRegion { typed: String, suggestions: Vec<String> },
+    #[error("「{typed}」というテーマは見つかりませんでした。")]
+    UnknownTopic { typed: String, suggestions: Vec<String> },
+}
+
+/// Turns what a person asked into a search request.
+pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Result<Understood, QueryProblem> {
+    let mut notes = Vec::new();
+    let cleaned: String = clean_control(&ask.question).replace(['\n', '\t', '\u{000C}'], " ");
+    let mut question = cleaned.trim().to_string();
+    if char_len(&question) > MAX_QUESTION_CHARS {
+        question = truncate_chars(&question, MAX_QUESTION_CHARS).to_string();
+        notes.push(format!("質問が長いため、最初の{MAX_QUESTION_CHARS}文字で検索しました。"));
+    }
+    let mut text = lex.normalizer.normalize(&question);
+
+    // Region: an explicit option wins; otherwise a place named in the question.
+    let mut regions = Vec::new();
+    let mut region_label = None;
+    let mut region_from_question = false;
+    if let Some(typed) = ask.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        regions = directory.resolve(typed, lex);
+        if regions.is_empty() {
+            return Err(QueryProblem::UnknownRegion {
+                typed: typed.to_string(),
+                suggestions: suggest_regions(typed, directory, lex),
+            });
+        }
+        region_label = Some(typed.to_string());
+    } else if let Some((span, keys)) = region_in_question(&text, lex, directory) {
+        region_label = Some(text[span.0..span.1].to_string());
+        text.replace_range(span.0..span.1, " ");
+        regions = keys;
+        region_from_question = true;
+    }
+
+    // Year: an explicit option, else the first year named in the question.
+    let mut fiscal_year = ask.year;
+    let mut year_from_question = false;
+    let years = find_years(&text);
+    if let Some(first) = years.first() {
+        if fiscal_year.is_none() {
+            fiscal_year = Some(first.fiscal_year);
+            year_from_question = true;
+        }
+        for m in years.iter().rev() {
+            text.replace_range(m.span.clone(), " ");
+        }
+    }
+
+    // Topic: an explicit option filters; topics named in the question widen the search.
+    let mut topic = None;
+    let mut topic_label = None;
+    if let Some(typed) = ask.topic.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match lex.taxonomy.resolve(typed, &lex.normalizer) {
+            Some(t) => {
+                topic = Some(t.id.clone());
+                topic_label = Some(t.name.clone());
+            }
+            None => {
+                return Err(QueryProblem::UnknownTopic {
+                    typed: typed.to_string(),
+                    suggestions: lex.taxonomy.topics().iter().map(|t| t.name.clone()).collect(),
+                });
+            }
+        }
+    }
+
+    let text = strip_frames(&text, lex);
+    let expansions = lex
+        .taxonomy
+        .mentioned_in(&text)
+        .into_iter()
+        .map(|(t, found)| Expansion {
+            topic: t.id.clone(),
+            terms: lex
+                .taxonomy
+                .synonyms_of(&t.id)
+                .iter()
+                .filter(|s| !found.contains(s) && !text.contains(s.as_str()))
+                .cloned()
+                .collect(),
+        })
+        .collect();
+
+    if text.is_empty() && regions.is_empty() && topic.is_none() && fiscal_year.is_none() {
+        return Err(QueryProblem::Empty);
+    }
+    let limit = ask.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    if ask.limit.is_some_and(|l| l > MAX_LIMIT) {
+        notes.push(format!("一度に表示できるのは{MAX_LIMIT}件までです。"));
+    }
+    let per_region = (regions.is_empty() && !text.is_empty()).then_some(2);
+    Ok(Understood {
+        request: SearchRequest {
+            text,
+            regions,
+            fiscal_year,
+            topic,
+            expansions,
+            limit,
+            offset: ask.offset,
+            per_region,
+        },
+        region_label,
+        region_from_question,
+        year_from_question,
+        topic_label,
+        notes,
+    })
+}
+
+/// The longest place name in the question: a region in the index or any place the
+/// gazetteer knows. Returns its byte span and region keys.
+fn region_in_question(text: &str, lex: &Lexicon, directory: &RegionDirectory) -> Option<((usize, usize), Vec<String>)> {
+    let mut best: Option<((usize, usize), Vec<String>)> = None;
+    let consider = |span: (usize, usize), keys: Vec<String>, best: &mut Option<((usize, usize), Vec<String>)>| {
+        let longer = best.as_ref().is_none_or(|(b, _)| span.1 - span.0 > b.1 - b.0);
+        if longer && !keys.is_empty() {
+            *best = Some((span, keys));
+        }
+    };
+    let mut by_name: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for (name, key) in directory.names(lex) {
+        if !name.is_empty() {
+            by_name.entry(name).or_default().insert(key);
+        }
+    }
+    for (name, keys) in by_name {
+        if let Some(pos) = text.find(&name) {
+            consider((pos, pos + name.len()), keys.into_iter().collect(), &mut best);
+        }
+    }
+    for m in lex.gazetteer.find_mentions(text, true) {
+        let keys: Vec<String> = m
+            .regions
+            .iter()
+            .flat_map(|r| {
+                if r.prefecture.is_none() {
+                    // An area in several prefectures: every known region of that name.
+                    let last = r.path.last().cloned().unwrap_or_default();
+                    directory
+                        .regions
+                        .iter()
+                        .filter(|k| k.key.rsplit(KEY_SEPARATOR).next() == Some(last.as_str()))
+                        .map(|k| k.key.clone())
+                        .collect::<Vec<_>>()
+                } else {
+                    vec![r.key()]
+                }
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        consider((m.start, m.end), keys, &mut best);
+    }
+    best
+}
+
+/// Removes the frame of a question (「…に取り組んでいる圏域はどこですか」) and leaves its subject.
+pub fn strip_frames(text: &str, lex: &Lexicon) -> String {
+    let mut t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    loop {
+        let before = t.clone();
+        t = t
+            .trim_end_matches(|c: char| "?？。.!！、, ・…〜~".contains(c) || c.is_whitespace())
+            .to_string();
+        for re in &lex.trailing_frames {
+            t = re.replace(&t, "").trim_end().to_string();
+        }
+        for re in &lex.leading_frames {
+            t = re.replace(&t, "").trim_start().to_string();
+        }
+        if t == before {
+            return t;
+        }
+    }
+}
+
+/// Region names close to what was typed, for a "did you mean" message.
+pub fn suggest_regions(typed: &str, directory: &RegionDirectory, lex: &Lexicon) -> Vec<String> {
+    let typed = lex.normalizer.normalize(typed);
+    let chars: BTreeSet<char> = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut scored: Vec<(usize, &KnownRegion)> = directory
+        .regions
+        .iter()
+        .map(|k| (k.name.chars().filter(|c| chars.contains(c)).count(), k))
+        .filter(|(score, _)| *score >= 1)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
+    scored.into_iter().take(5).map(|(_, k)| k.name.clone()).collect()
+}
+
+/// A human description of the filters, for result headers: 「神奈川県・令和2年度」.
+pub fn describe_filters(u: &Understood, lex: &Lexicon) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &u.region_label {
+        parts.push(r.clone());
+    }
+    if let Some(y) = u.request.fiscal_year {
+        parts.push(era_label(y));
+    }
+    if let Some(t) = &u.request.topic
+        && let Some(topic) = lex.taxonomy.get(t)
+    {
+        parts.push(format!("テーマ: {}", topic.name));
+    }
+    parts.join("・")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> RegionDirectory {
+        let lex = Lexicon::embedded();
+        let mk = |written: &str| {
+            let r = lex.gazetteer.parse_region(written).unwrap();
+            KnownRegion { key: r.key(), name: r.name.clone(), prefecture: r.prefecture.clone(), kind: r.kind, passages: 3 }
+        };
+        RegionDirectory {
+            regions: vec![
+                mk("青森県・津軽圏域"),
+                mk("神奈川県・相模原市相模原圏域"),
+                mk("川崎市北部・中部圏域"),
+                mk("鳥取県・西部圏域"),
+                mk("静岡県・西部圏域"),
+                mk("愛知県・名古屋市（東ブロック）"),
+                mk("東京都世田谷区"),
+            ],
+        }
+    }
+
+    fn ask(q: &str) -> Understood {
+        let lex = Lexicon::embedded();
+        understand(&Ask { question: q.into(), ..Default::default() }, &lex, &directory()).unwrap()
+    }
+
+    #[test]
+    fn region_in_the_question_becomes_a_filter() {
+        let u = ask("神奈川県のピアサポーター");
+        assert_eq!(u.request.regions, vec!["神奈川県"]);
+        assert_eq!(u.request.text, "ピアサポーター");
+        let u = ask("世田谷区の取組は？");
+        assert_eq!(u.request.regions, vec!["東京都/世田谷区"]);
+        assert_eq!(u.request.text, "");
+        let u = ask("津軽圏域の課題");
+        assert_eq!(u.request.regions, vec!["青森県/津軽圏域"]);
+        let u = ask("西部圏域でピアサポーターを養成している？");
+        assert_eq!(u.request.regions.len(), 2);
+    }
+
+    #[test]
+    fn question_frames_do_not_pollute_the_query() {
+        assert_eq!(ask("住まいの確保に取り組んでいる圏域はどこですか？").request.text, "住まいの確保");
+        assert_eq!(ask("ピアサポーターを養成している自治体は？").request.text, "ピアサポーターを養成");
+        assert_eq!(ask("アウトリーチについて教えてください").request.text, "アウトリーチ");
+        assert_eq!(ask("8050問題に取り組んでいるところはありますか").request.text, "8050問題");
+    }
+
+    #[test]
+    fn years_become_filters() {
+        let u = ask("令和３年度の協議の場");
+        assert_eq!(u.request.fiscal_year, Some(2021));
+        assert!(u.year_from_question);
+        assert_eq!(u.request.text, "協議の場");
+        assert_eq!(ask("2021年度 普及啓発").request.fiscal_year, Some(2021));
+    }
+
+    #[test]
+    fn topic_words_are_expanded() {
+        let u = ask("住宅確保");
+        let e = &u.request.expansions;
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].topic, "sumai");
+        assert!(e[0].terms.contains(&"住まいの確保".to_string()));
+        assert!(e[0].terms.contains(&"居住支援".to_string()));
+    }
+
+    #[test]
+    fn explicit_options() {
+        let lex = Lexicon::embedded();
+        let dir = directory();
+        let u = understand(&Ask { question: "".into(), region: Some("津軽".into()), ..Default::default() }, &lex, &dir).unwrap();
+        assert_eq!(u.request.regions, vec!["青森県/津軽圏域"]);
+        let u = understand(&Ask { question: "".into(), region: Some("東京都".into()), ..Default::default() }, &lex, &dir).unwrap();
+        assert_eq!(u.request.regions, vec!["東京都"]);
+        let u = understand(&Ask { question: "".into(), region: Some("名古屋".into()), ..Default::default() }, &lex, &dir).unwrap();
+        assert_eq!(u.request.regions, vec!["愛知県/名古屋市"]);
+        let err = understand(&Ask { question: "研修".into(), region: Some("アトランティス".into()), ..Default::default() }, &lex, &dir).unwrap_err();
+        assert!(matches!(err, QueryProblem::UnknownRegion { .. }));
+        let err = understand(&Ask { question: "研修".into(), topic: Some("宇宙開発".into()), ..Default::default() }, &lex, &dir).unwrap_err();
+        assert!(matches!(err, QueryProblem::UnknownTopic { .. }));
+        let u = understand(&Ask { question: "".into(), topic: Some("ピア".into()), ..Default::default() }, &lex, &dir).unwrap();
+        assert_eq!(u.request.topic.as_deref(), Some("peer"));
+    }
+
+    #[test]
+    fn bad_questions_never_panic() {
+        let lex = Lexicon::embedded();
+        let dir = directory();
+        for q in ["", "   ", "？？？", "\u{0000}\u{0007}", "\"\"\"", "a:b(c)^2~", "(((((", "東京都\n\n\t"] {
+            let _ = understand(&Ask { question: q.into(), ..Default::default() }, &lex, &dir);
+        }
+        let long = "ピア".repeat(5000);
+        let u = understand(&Ask { question: long, ..Default::default() }, &lex, &dir).unwrap();
+        assert!(char_len(&u.request.text) <= MAX_QUESTION_CHARS);
+        assert_eq!(u.notes.len(), 1);
+        assert_eq!(
+            understand(&Ask { question: "  ？ ".into(), ..Default::default() }, &lex, &dir).unwrap_err(),
+            QueryProblem::Empty
+        );
+    }
+}

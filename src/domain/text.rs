@@ -1,0 +1,232 @@
+//! Text normalization shared by ingest, search and query understanding.
+//!
+//! Everything nimo compares is compared after NFKC (full-width digits and letters become
+//! half-width, half-width katakana becomes full-width) and after folding the spelling
+//! variants listed in `index/language.toml` (障がい → 障害 …). The analyzer needs to map
+//! normalized positions back to the author's text for highlighting, so normalization can
+//! also return an offset map.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A folded string plus, for every byte boundary of it, the byte offset in the original.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub text: String,
+    /// `offsets[i]` is the original offset of normalized byte `i`; it has `text.len() + 1`
+    /// entries so that an exclusive end maps too.
+    pub offsets: Vec<usize>,
+}
+
+impl Normalized {
+    /// Original byte range of a normalized byte range.
+    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+        (self.offsets[start], self.offsets[end])
+    }
+}
+
+/// Folds spelling variants after NFKC. Built once from the lexicon.
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    /// (from, to) pairs, longest `from` first so that overlapping variants resolve well.
+    variants: Vec<(String, String)>,
+}
+
+impl Normalizer {
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut variants: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(from, to)| (nfkc(&from), nfkc(&to)))
+            .filter(|(from, _)| !from.is_empty())
+            .collect();
+        variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Normalizer { variants }
+    }
+
+    /// NFKC + variant folding, without offsets.
+    pub fn normalize(&self, text: &str) -> String {
+        self.normalize_with_offsets(text).text
+    }
+
+    /// NFKC + variant folding, keeping a map back to `text`.
+    pub fn normalize_with_offsets(&self, text: &str) -> Normalized {
+        let nfkc = nfkc_with_offsets(text);
+        if self.variants.is_empty() {
+            return nfkc;
+        }
+        let mut out = Normalized {
+            text: String::with_capacity(nfkc.text.len()),
+            offsets: Vec::with_capacity(nfkc.offsets.len()),
+        };
+        let src = nfkc.text.as_str();
+        let mut i = 0;
+        'outer: while i < src.len() {
+            for (from, to) in &self.variants {
+                if src[i..].starts_with(from.as_str()) {
+                    let orig_start = nfkc.offsets[i];
+                    for _ in 0..to.len() {
+                        out.offsets.push(orig_start);
+                    }
+                    out.text.push_str(to);
+                    i += from.len();
+                    continue 'outer;
+                }
+            }
+            let ch = src[i..].chars().next().expect("in bounds");
+            for k in 0..ch.len_utf8() {
+                out.offsets.push(nfkc.offsets[i + k]);
+            }
+            out.text.push(ch);
+            i += ch.len_utf8();
+        }
+        out.offsets.push(nfkc.offsets[src.len()]);
+        out
+    }
+}
+
+/// NFKC of a string.
+pub fn nfkc(text: &str) -> String {
+    text.nfkc().collect()
+}
+
+/// NFKC one character at a time, so each output byte can point at the character it came
+/// from; then recompose the voiced-sound marks that half-width katakana carries as
+/// separate characters (ｶﾞ → ガ), which per-character NFKC would leave decomposed.
+pub fn nfkc_with_offsets(text: &str) -> Normalized {
+    let mut out = String::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut buf = String::new();
+    for (start, ch) in text.char_indices() {
+        if ch.is_ascii() {
+            out.push(ch);
+            offsets.push(start);
+            continue;
+        }
+        buf.clear();
+        buf.extend(std::iter::once(ch).nfkc());
+        // A combining (semi-)voiced mark joins the previous character when it can.
+        if let [mark] = buf.chars().collect::<Vec<_>>()[..]
+            && (mark == '\u{3099}' || mark == '\u{309A}')
+            && let Some(prev) = out.chars().last()
+            && let Some(composed) = unicode_normalization::char::compose(prev, mark)
+        {
+            let prev_len = prev.len_utf8();
+            let prev_start = offsets[out.len() - prev_len];
+            out.truncate(out.len() - prev_len);
+            offsets.truncate(offsets.len() - prev_len);
+            out.push(composed);
+            offsets.extend(std::iter::repeat_n(prev_start, composed.len_utf8()));
+            continue;
+        }
+        for c in buf.chars() {
+            out.push(c);
+            offsets.extend(std::iter::repeat_n(start, c.len_utf8()));
+        }
+    }
+    offsets.push(text.len());
+    Normalized { text: out, offsets }
+}
+
+/// Cleans text that came from a user or a file: drops a BOM, turns CRLF/CR into LF and
+/// removes control characters other than newline, tab and form feed (which marks a page).
+pub fn clean_control(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            '\n' | '\t' | '\u{000C}' => out.push(c),
+            c if c.is_control() => {}
+            // Zero-width and bidi formatting characters hide text from matching.
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' => {}
+            '\u{feff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Number of characters (not bytes): Discord and our own limits count characters.
+pub fn char_len(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// The longest prefix of `text` with at most `max_chars` characters.
+pub fn truncate_chars(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((idx, _)) => &text[..idx],
+        None => text,
+    }
+}
+
+/// Is this character part of Japanese script (kanji, kana, iteration marks, long vowel)?
+pub fn is_japanese_char(c: char) -> bool {
+    matches!(c,
+        '\u{3041}'..='\u{309F}' // hiragana
+        | '\u{30A0}'..='\u{30FF}' // katakana, including ー and ・
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // compatibility ideographs
+        | '\u{3005}' | '\u{3006}' | '\u{303B}' // 々 〆 〻
+        | '\u{31F0}'..='\u{31FF}' // katakana phonetic extensions
+        | '\u{20000}'..='\u{2FA1F}')
+        && c != '・'
+}
+
+/// Is `s` made only of katakana (and the long-vowel mark)?
+pub fn is_katakana(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '\u{30FD}' | '\u{30FE}'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_folds_width_and_keeps_offsets() {
+        let n = nfkc_with_offsets("令和２年度ＡＢ");
+        assert_eq!(n.text, "令和2年度AB");
+        let idx = n.text.find('2').unwrap();
+        let (s, e) = n.original_range(idx, idx + 1);
+        assert_eq!(&"令和２年度ＡＢ"[s..e], "２");
+        assert_eq!(n.offsets.len(), n.text.len() + 1);
+    }
+
+    #[test]
+    fn half_width_katakana_voiced_marks_compose() {
+        let n = nfkc_with_offsets("ｸﾞﾙｰﾌﾟﾎｰﾑ");
+        assert_eq!(n.text, "グループホーム");
+        assert_eq!(n.offsets.len(), n.text.len() + 1);
+        let (s, e) = n.original_range(0, "グ".len());
+        assert_eq!(&"ｸﾞﾙｰﾌﾟﾎｰﾑ"[s..e], "ｸﾞ");
+    }
+
+    #[test]
+    fn variants_fold_and_map_back_to_the_authors_spelling() {
+        let norm = Normalizer::new([("障がい".to_string(), "障害".to_string())]);
+        let src = "精神障がい者の支援";
+        let n = norm.normalize_with_offsets(src);
+        assert_eq!(n.text, "精神障害者の支援");
+        let start = n.text.find("障害").unwrap();
+        let (s, e) = n.original_range(start, start + "障害".len());
+        assert_eq!(&src[s..e], "障がい");
+        let (s2, e2) = n.original_range(start, start + "障害者".len());
+        assert_eq!(&src[s2..e2], "障がい者");
+    }
+
+    #[test]
+    fn control_characters_are_removed_but_lines_kept() {
+        assert_eq!(clean_control("\u{feff}a\r\nb\rc\u{0007}\u{200B}d\u{000C}e"), "a\nb\ncd\u{000C}e");
+    }
+
+    #[test]
+    fn truncation_counts_characters() {
+        assert_eq!(truncate_chars("障害者支援", 2), "障害");
+        assert_eq!(truncate_chars("ab", 5), "ab");
+        assert_eq!(char_len("ピア"), 2);
+    }
+}

@@ -1,0 +1,118 @@
+//! The topic taxonomy: the national menu of the programme and recurring themes, each with
+//! the words people use for it (`index/topics.toml`).
+
+use serde::{Deserialize, Serialize};
+
+use super::text::Normalizer;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    /// Stable identifier used in the index and on the command line (`peer`, `sumai`).
+    pub id: String,
+    /// Short Japanese name shown to users.
+    pub name: String,
+    /// Number in the national menu (事業内容 1–9), if it is a menu item.
+    #[serde(default)]
+    pub menu: Option<u8>,
+    /// Long title.
+    pub title: String,
+    /// Words that stand for the topic on their own: they tag passages and expand queries.
+    pub synonyms: Vec<String>,
+    /// Words that only help tagging passages.
+    #[serde(default)]
+    pub related: Vec<String>,
+}
+
+/// All topics, with their words normalized once.
+#[derive(Debug, Clone, Default)]
+pub struct Taxonomy {
+    topics: Vec<Topic>,
+    /// Per topic: normalized synonyms (for expansion and tagging) and related words (for
+    /// tagging only).
+    synonyms: Vec<Vec<String>>,
+    related: Vec<Vec<String>>,
+}
+
+impl Taxonomy {
+    pub fn new(topics: Vec<Topic>, normalizer: &Normalizer) -> Taxonomy {
+        let norm = |w: &String| normalizer.normalize(w).to_lowercase();
+        let synonyms = topics
+            .iter()
+            .map(|t| t.synonyms.iter().map(norm).collect())
+            .collect();
+        let related = topics.iter().map(|t| t.related.iter().map(norm).collect()).collect();
+        Taxonomy { topics, synonyms, related }
+    }
+
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// Topics a passage is about: one of the topic's synonyms occurs in its normalized
+    /// text, or two of its related words do (one broad word like 訪問 or 家族 is not enough).
+    pub fn tag(&self, normalized_text: &str) -> Vec<String> {
+        let lower = normalized_text.to_lowercase();
+        self.topics
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                self.synonyms[*i].iter().any(|w| lower.contains(w.as_str()))
+                    || self.related[*i].iter().filter(|w| lower.contains(w.as_str())).count() >= 2
+            })
+            .map(|(_, t)| t.id.clone())
+            .collect()
+    }
+
+    /// Resolves what a user typed as a topic: id, name, title, synonym, or a word of it.
+    pub fn resolve(&self, typed: &str, normalizer: &Normalizer) -> Option<&Topic> {
+        let q = normalizer.normalize(typed.trim()).to_lowercase();
+        if q.is_empty() {
+            return None;
+        }
+        let exact = self.topics.iter().zip(&self.synonyms).find(|(t, syns)| {
+            t.id == q
+                || normalizer.normalize(&t.name).to_lowercase() == q
+                || normalizer.normalize(&t.title).to_lowercase() == q
+                || syns.iter().any(|s| *s == q)
+        });
+        if let Some((t, _)) = exact {
+            return Some(t);
+        }
+        // A part of the name or a synonym (「住まい確保」 → 住まいの確保と居住支援).
+        self.topics
+            .iter()
+            .zip(&self.synonyms)
+            .find(|(t, syns)| {
+                normalizer.normalize(&t.name).contains(&q)
+                    || syns.iter().any(|s| s.contains(&q) || (q.chars().count() >= 2 && q.contains(s.as_str())))
+            })
+            .map(|(t, _)| t)
+    }
+
+    /// Topics named in a question, with the synonyms found, longest synonym first.
+    pub fn mentioned_in(&self, normalized_query: &str) -> Vec<(&Topic, Vec<String>)> {
+        let lower = normalized_query.to_lowercase();
+        let mut out = Vec::new();
+        for (t, syns) in self.topics.iter().zip(&self.synonyms) {
+            let mut hits: Vec<String> = syns.iter().filter(|s| lower.contains(s.as_str())).cloned().collect();
+            if !hits.is_empty() {
+                hits.sort_by_key(|s| std::cmp::Reverse(s.len()));
+                out.push((t, hits));
+            }
+        }
+        out
+    }
+
+    /// The normalized synonyms of a topic, for query expansion.
+    pub fn synonyms_of(&self, id: &str) -> &[String] {
+        self.topics
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| self.synonyms[i].as_slice())
+            .unwrap_or(&[])
+    }
+}
