@@ -1,4 +1,6 @@
 //! nimo: a Discord assistant for the advisors, municipal staff and organizers of the
 //! 「にも包括」 programme. See README.md for what it does and how it is put together.
 
+pub mod analysis;
 pub mod domain;
+pub mod search_index;

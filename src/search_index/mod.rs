@@ -1,0 +1,478 @@
+//! The tantivy adapter of [`PassageIndex`]: a morphological field for precision, a bigram
+//! field for recall inside compounds, region paths for nested filtering, and the passage
+//! itself stored for display.
+//!
+//! One `IndexWriter` per process (behind a mutex), one long-lived reader, a fresh searcher
+//! per query. The index is derived data: it can always be rebuilt from the database.
+
+mod tokenizer;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use lindera::dictionary::Lattice;
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis::JapaneseAnalyzer;
+use crate::domain::passage::{Document, Passage};
+use crate::domain::query::SearchRequest;
+use crate::domain::search::{Hit, IndexError, PassageIndex, SearchResults};
+use crate::domain::snippet::{SNIPPET_CHARS, Snippet};
+use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
+
+/// Bumped whenever the schema or the analysis changes in a way the lexicon fingerprint
+/// does not capture; an index of another version is rebuilt.
+const SCHEMA_VERSION: &str = "nimo-index-3";
+
+/// How much each kind of match counts. Morphological matches are precise; bigram matches
+/// find words inside compounds (ピア in ピアサポーター); topic synonyms widen the search.
+const BOOST_MORPH: f32 = 2.0;
+const BOOST_BIGRAM: f32 = 1.0;
+const BOOST_SECTION: f32 = 0.5;
+const BOOST_PHRASE: f32 = 1.5;
+const BOOST_EXPANSION: f32 = 0.6;
+const BOOST_TOPIC_TAG: f32 = 0.8;
+/// Candidates read before the per-region cap and paging.
+const CANDIDATES: usize = 400;
+/// Passages listed at most for a filter without words.
+const LIST_MAX: usize = 5_000;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    doc: Field,
+    region_path: Field,
+    topics: Field,
+    year: Field,
+    sort_key: Field,
+    body: Field,
+    body_bigram: Field,
+    section: Field,
+    stored: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        doc: b.add_text_field("doc", STRING),
+        region_path: b.add_text_field("region_path", STRING),
+        topics: b.add_text_field("topics", STRING),
+        year: b.add_i64_field("fiscal_year", INDEXED | FAST),
+        sort_key: b.add_u64_field("sort_key", FAST),
+        body: b.add_text_field("body", text(MORPH)),
+        body_bigram: b.add_text_field("body_bigram", text(BIGRAM)),
+        section: b.add_text_field("section", text(MORPH)),
+        stored: b.add_text_field("passage", STORED),
+    };
+    (b.build(), fields)
+}
+
+fn err(context: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |e| IndexError(format!("{context}: {e}"))
+}
+
+/// Orders passages by document, then by position in it.
+fn sort_key(p: &Passage) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    p.doc.hash(&mut h);
+    (h.finish() & 0xFF_FFFF_FFFF) << 24 | u64::from(p.ordinal.min(0xFF_FFFF))
+}
+
+pub struct TantivyIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    analyzer: Arc<JapaneseAnalyzer>,
+    payload: String,
+}
+
+impl std::fmt::Debug for TantivyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TantivyIndex").finish_non_exhaustive()
+    }
+}
+
+impl TantivyIndex {
+    /// Opens (or creates) the index in `dir`. An index with another schema is replaced.
+    pub fn open(dir: &Path, analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
+        std::fs::create_dir_all(dir).map_err(|e| IndexError(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            Ok(_) | Err(_) => {
+                // Unreadable or from another version: it is derived data, start afresh.
+                for entry in std::fs::read_dir(dir).map_err(|e| IndexError(e.to_string()))? {
+                    let path = entry.map_err(|e| IndexError(e.to_string()))?.path();
+                    let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                }
+                Index::create_in_dir(dir, schema).map_err(err("creating index"))?
+            }
+        };
+        Self::with_index(index, fields, analyzer)
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn in_memory(analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
+        let (schema, fields) = schema();
+        Self::with_index(Index::create_in_ram(schema), fields, analyzer)
+    }
+
+    fn with_index(index: Index, fields: Fields, analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
+        index.tokenizers().register(MORPH, JapaneseTokenizer::morph(analyzer.clone()));
+        index.tokenizers().register(BIGRAM, JapaneseTokenizer::bigram(analyzer.clone()));
+        let writer = index.writer(64 * 1024 * 1024).map_err(err("opening writer"))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(err("opening reader"))?;
+        let payload = format!("{SCHEMA_VERSION} {}", analyzer.lexicon().fingerprint);
+        Ok(TantivyIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, payload })
+    }
+
+    fn to_document(&self, p: &Passage) -> Result<TantivyDocument, IndexError> {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, &p.id);
+        d.add_text(f.doc, &p.doc);
+        for key in p.region.ancestor_keys() {
+            d.add_text(f.region_path, &key);
+        }
+        for t in &p.topics {
+            d.add_text(f.topics, t);
+        }
+        if let Some(y) = p.fiscal_year {
+            d.add_i64(f.year, i64::from(y));
+        }
+        d.add_u64(f.sort_key, sort_key(p));
+        d.add_text(f.body, &p.text);
+        d.add_text(f.body_bigram, &p.text);
+        d.add_text(f.section, &p.section);
+        let json = serde_json::to_string(p).map_err(|e| IndexError(e.to_string()))?;
+        d.add_text(f.stored, &json);
+        Ok(d)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
+        let mut prepared = writer.prepare_commit().map_err(err("preparing commit"))?;
+        prepared.set_payload(&self.payload);
+        prepared.commit().map_err(err("committing"))?;
+        self.reader.reload().map_err(err("reloading reader"))?;
+        Ok(())
+    }
+
+    fn passage(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Passage, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address).map_err(err("reading stored passage"))?;
+        let json = doc
+            .get_first(self.fields.stored)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| IndexError("stored passage missing".into()))?;
+        serde_json::from_str(json).map_err(|e| IndexError(format!("stored passage: {e}")))
+    }
+
+    /// Filters that every result must pass.
+    fn filters(&self, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        if !req.regions.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = req
+                .regions
+                .iter()
+                .map(|k| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.region_path, k),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            out.push(Box::new(BooleanQuery::new(any)));
+        }
+        if let Some(y) = req.fiscal_year {
+            out.push(Box::new(TermQuery::new(Term::from_field_i64(f.year, i64::from(y)), IndexRecordOption::Basic)));
+        }
+        if let Some(t) = &req.topic {
+            out.push(Box::new(TermQuery::new(Term::from_field_text(f.topics, t), IndexRecordOption::Basic)));
+        }
+        out
+    }
+
+    /// A phrase (or single term) of the bigrams of `surface` on the bigram field.
+    fn bigram_query(&self, surface: &str) -> Option<Box<dyn Query>> {
+        let mut grams = Vec::new();
+        self.analyzer.bigrams(surface, &mut grams);
+        let f = self.fields.body_bigram;
+        match grams.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(
+                Term::from_field_text(f, &grams[0].text),
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => {
+                let terms = grams.iter().map(|g| (g.position, Term::from_field_text(f, &g.text))).collect();
+                Some(Box::new(PhraseQuery::new_with_offset(terms)))
+            }
+        }
+    }
+
+    /// The morphological terms of `text` as a term or an exact phrase (gaps kept).
+    fn morph_phrase(&self, terms: &[crate::analysis::Term]) -> Option<Box<dyn Query>> {
+        let f = self.fields.body;
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(Term::from_field_text(f, &terms[0].text), IndexRecordOption::WithFreqs))),
+            _ => {
+                let base = terms[0].position;
+                let terms = terms.iter().map(|t| (t.position - base, Term::from_field_text(f, &t.text))).collect();
+                Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1)))
+            }
+        }
+    }
+
+    /// What the words of a request mean for scoring (no filters).
+    fn content_query(&self, req: &SearchRequest) -> Option<(Box<dyn Query>, Highlighter)> {
+        let f = &self.fields;
+        let terms = self.analyzer.query_terms(&req.text);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut hl = Highlighter::default();
+        let boost = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
+        for t in &terms {
+            should.push(boost(
+                Box::new(TermQuery::new(Term::from_field_text(f.body, &t.text), IndexRecordOption::WithFreqs)),
+                BOOST_MORPH,
+            ));
+            should.push(boost(
+                Box::new(TermQuery::new(Term::from_field_text(f.section, &t.text), IndexRecordOption::WithFreqs)),
+                BOOST_SECTION,
+            ));
+            if t.surface.chars().count() >= 2
+                && let Some(q) = self.bigram_query(&t.surface)
+            {
+                should.push(boost(q, BOOST_BIGRAM));
+                hl.substrings.insert(t.surface.clone());
+            }
+            hl.terms.insert(t.text.clone());
+        }
+        if terms.len() >= 2
+            && let Some(q) = self.morph_phrase(&terms)
+        {
+            should.push(boost(q, BOOST_PHRASE));
+        }
+        if terms.is_empty() && !req.text.trim().is_empty() {
+            // Nothing survived analysis (a question of only common words, or symbols):
+            // fall back to the raw characters.
+            let raw: String = req.text.chars().filter(|c| c.is_alphanumeric()).collect();
+            if let Some(q) = self.bigram_query(&raw) {
+                should.push(boost(q, BOOST_BIGRAM));
+                hl.substrings.insert(self.analyzer.lexicon().normalizer.normalize(&raw).to_lowercase());
+            }
+        }
+        for e in &req.expansions {
+            should.push(boost(
+                Box::new(TermQuery::new(Term::from_field_text(f.topics, &e.topic), IndexRecordOption::Basic)),
+                BOOST_TOPIC_TAG,
+            ));
+            for synonym in &e.terms {
+                let syn_terms = self.analyzer.query_terms(synonym);
+                if let Some(q) = self.morph_phrase(&syn_terms) {
+                    should.push(boost(q, BOOST_EXPANSION));
+                }
+                if let Some(q) = self.bigram_query(synonym) {
+                    should.push(boost(q, BOOST_EXPANSION / 2.0));
+                }
+                hl.substrings.insert(synonym.to_lowercase());
+            }
+        }
+        if should.is_empty() {
+            return None;
+        }
+        Some((Box::new(BooleanQuery::new(should)), hl))
+    }
+
+    fn listing(&self, req: &SearchRequest, filters: Vec<Box<dyn Query>>) -> Result<SearchResults, IndexError> {
+        let searcher = self.reader.searcher();
+        let query: Box<dyn Query> = if filters.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(filters.into_iter().map(|q| (Occur::Must, q)).collect()))
+        };
+        let total = searcher.search(&query, &Count).map_err(err("counting"))?;
+        let collector = TopDocs::with_limit(req.limit.min(LIST_MAX))
+            .and_offset(req.offset)
+            .order_by_u64_field("sort_key", Order::Asc);
+        let found = searcher.search(&query, &collector).map_err(err("listing"))?;
+        let mut hits = Vec::with_capacity(found.len());
+        for (_, address) in found {
+            let passage = self.passage(&searcher, address)?;
+            let snippet = Snippet::make(&passage.text, &[], SNIPPET_CHARS);
+            hits.push(Hit { passage, score: 0.0, snippet });
+        }
+        Ok(SearchResults { more: req.offset + hits.len() < total, hits, total, took: Default::default() })
+    }
+}
+
+/// What to mark in a passage: analyzed terms and normalized substrings.
+#[derive(Default)]
+struct Highlighter {
+    terms: HashSet<String>,
+    substrings: HashSet<String>,
+}
+
+impl Highlighter {
+    fn ranges(&self, analyzer: &JapaneseAnalyzer, text: &str, lattice: &mut Lattice) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut terms = Vec::new();
+        analyzer.morph(text, lattice, &mut terms);
+        out.extend(terms.iter().filter(|t| self.terms.contains(&t.text)).map(|t| (t.start, t.end)));
+        let mut normalized = analyzer.lexicon().normalizer.normalize_with_offsets(text);
+        normalized.text.make_ascii_lowercase();
+        for s in self.substrings.iter().filter(|s| !s.is_empty()) {
+            for (i, m) in normalized.text.match_indices(s.as_str()) {
+                out.push(normalized.original_range(i, i + m.len()));
+            }
+        }
+        out
+    }
+}
+
+impl PassageIndex for TantivyIndex {
+    fn replace_documents(&self, documents: &[Document], removed: &[String]) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
+        let result = (|| {
+            for id in removed.iter().chain(documents.iter().map(|d| &d.id)) {
+                writer.delete_term(Term::from_field_text(self.fields.doc, id));
+            }
+            for d in documents {
+                for p in &d.passages {
+                    writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
+                }
+            }
+            self.commit(&mut writer)
+        })();
+        if result.is_err() {
+            // Leave the index as it was committed: nothing half-applied.
+            let _ = writer.rollback();
+        }
+        result
+    }
+
+    fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let started = Instant::now();
+        let filters = self.filters(req);
+        let Some((content, highlighter)) = self.content_query(req) else {
+            let mut results = self.listing(req, filters)?;
+            results.took = started.elapsed();
+            return Ok(results);
+        };
+        let searcher = self.reader.searcher();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters.into_iter().map(|q| (Occur::Must, q)).collect();
+        clauses.push((Occur::Must, content));
+        let query = BooleanQuery::new(clauses);
+        let want = (req.offset + req.limit).max(1);
+        let candidates = if req.per_region.is_some() { CANDIDATES.max(want * 4) } else { want };
+        let (top, total) = searcher
+            .search(&query, &(TopDocs::with_limit(candidates).order_by_score(), Count))
+            .map_err(err("searching"))?;
+
+        // Keep at most `per_region` passages of a region in ranked order; the rest follow.
+        let mut order: Vec<(f32, Passage)> = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            order.push((score, self.passage(&searcher, address)?));
+        }
+        if let Some(cap) = req.per_region {
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let (mut first, mut rest) = (Vec::new(), Vec::new());
+            for item in order {
+                let n = seen.entry(item.1.region.key()).or_default();
+                *n += 1;
+                if *n <= cap { first.push(item) } else { rest.push(item) }
+            }
+            first.extend(rest);
+            order = first;
+        }
+        let mut lattice = Lattice::default();
+        let hits: Vec<Hit> = order
+            .into_iter()
+            .skip(req.offset)
+            .take(req.limit)
+            .map(|(score, passage)| {
+                let ranges = highlighter.ranges(&self.analyzer, &passage.text, &mut lattice);
+                let snippet = Snippet::make(&passage.text, &ranges, SNIPPET_CHARS);
+                Hit { passage, score, snippet }
+            })
+            .collect();
+        Ok(SearchResults {
+            more: req.offset + hits.len() < total,
+            hits,
+            total,
+            took: started.elapsed(),
+        })
+    }
+
+    fn passage_count(&self) -> Result<usize, IndexError> {
+        Ok(self.reader.searcher().num_docs() as usize)
+    }
+
+    fn lexicon_fingerprint(&self) -> Result<Option<String>, IndexError> {
+        let metas = self.index.load_metas().map_err(err("reading index metadata"))?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix(SCHEMA_VERSION))
+            .map(|rest| rest.trim().to_string()))
+    }
+
+    fn rebuild(&self, documents: &[Document]) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
+        let result = (|| {
+            writer.delete_all_documents().map_err(err("clearing index"))?;
+            for d in documents {
+                for p in &d.passages {
+                    writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
+                }
+            }
+            self.commit(&mut writer)
+        })();
+        if result.is_err() {
+            let _ = writer.rollback();
+        }
+        result
+    }
+}
+
+impl TantivyIndex {
+    /// Ids of every indexed passage (consistency checks, tests).
+    pub fn passage_ids(&self) -> Result<Vec<String>, IndexError> {
+        let searcher = self.reader.searcher();
+        let docs = searcher.search(&AllQuery, &DocSetCollector).map_err(err("listing"))?;
+        let mut ids = Vec::with_capacity(docs.len());
+        for address in docs {
+            let d: TantivyDocument = searcher.doc(address).map_err(err("reading"))?;
+            if let Some(id) = d.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests;
