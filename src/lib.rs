@@ -2,5 +2,9 @@
 //! 「にも包括」 programme. See README.md for what it does and how it is put together.
 
 pub mod analysis;
+pub mod app;
+pub mod cli;
 pub mod domain;
 pub mod search_index;
+pub mod setup;
+pub mod store;

@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod era;
 pub mod lexicon;
 pub mod passage;
+pub mod ports;
 pub mod query;
 pub mod region;
 pub mod search;

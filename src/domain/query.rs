@@ -237,7 +237,11 @@ pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Resu
         }
     }
 
-    let text = strip_frames(&text, lex);
+    let mut text = strip_frames(&text, lex);
+    if !text.chars().any(char::is_alphanumeric) {
+        // Only symbols or punctuation: nothing to search for.
+        text.clear();
+    }
     let expansions = lex
         .taxonomy
         .mentioned_in(&text)

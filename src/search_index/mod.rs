@@ -24,7 +24,8 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, 
 use crate::analysis::JapaneseAnalyzer;
 use crate::domain::passage::{Document, Passage};
 use crate::domain::query::SearchRequest;
-use crate::domain::search::{Hit, IndexError, PassageIndex, SearchResults};
+use crate::domain::ports::{IndexError, IndexState, PassageIndex};
+use crate::domain::search::{Hit, SearchResults};
 use crate::domain::snippet::{SNIPPET_CHARS, Snippet};
 use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
 
@@ -100,7 +101,7 @@ pub struct TantivyIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     analyzer: Arc<JapaneseAnalyzer>,
-    payload: String,
+    lexicon: String,
 }
 
 impl std::fmt::Debug for TantivyIndex {
@@ -143,8 +144,8 @@ impl TantivyIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(err("opening reader"))?;
-        let payload = format!("{SCHEMA_VERSION} {}", analyzer.lexicon().fingerprint);
-        Ok(TantivyIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, payload })
+        let lexicon = analyzer.lexicon().fingerprint.clone();
+        Ok(TantivyIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, lexicon })
     }
 
     fn to_document(&self, p: &Passage) -> Result<TantivyDocument, IndexError> {
@@ -170,9 +171,9 @@ impl TantivyIndex {
         Ok(d)
     }
 
-    fn commit(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
+    fn commit(&self, writer: &mut IndexWriter, generation: u64) -> Result<(), IndexError> {
         let mut prepared = writer.prepare_commit().map_err(err("preparing commit"))?;
-        prepared.set_payload(&self.payload);
+        prepared.set_payload(&format!("{SCHEMA_VERSION} {} {generation}", self.lexicon));
         prepared.commit().map_err(err("committing"))?;
         self.reader.reload().map_err(err("reloading reader"))?;
         Ok(())
@@ -301,7 +302,11 @@ impl TantivyIndex {
             }
         }
         if should.is_empty() {
-            return None;
+            if req.text.trim().is_empty() {
+                return None;
+            }
+            // Words were asked for but none can be searched: match nothing, never list all.
+            return Some((Box::new(tantivy::query::EmptyQuery), hl));
         }
         Some((Box::new(BooleanQuery::new(should)), hl))
     }
@@ -353,7 +358,7 @@ impl Highlighter {
 }
 
 impl PassageIndex for TantivyIndex {
-    fn replace_documents(&self, documents: &[Document], removed: &[String]) -> Result<(), IndexError> {
+    fn replace_documents(&self, documents: &[Document], removed: &[String], generation: u64) -> Result<(), IndexError> {
         let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
         let result = (|| {
             for id in removed.iter().chain(documents.iter().map(|d| &d.id)) {
@@ -364,7 +369,7 @@ impl PassageIndex for TantivyIndex {
                     writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
                 }
             }
-            self.commit(&mut writer)
+            self.commit(&mut writer, generation)
         })();
         if result.is_err() {
             // Leave the index as it was committed: nothing half-applied.
@@ -430,16 +435,23 @@ impl PassageIndex for TantivyIndex {
         Ok(self.reader.searcher().num_docs() as usize)
     }
 
-    fn lexicon_fingerprint(&self) -> Result<Option<String>, IndexError> {
+    fn state(&self) -> Result<Option<IndexState>, IndexError> {
         let metas = self.index.load_metas().map_err(err("reading index metadata"))?;
-        Ok(metas
-            .payload
-            .as_deref()
-            .and_then(|p| p.strip_prefix(SCHEMA_VERSION))
-            .map(|rest| rest.trim().to_string()))
+        let Some(rest) = metas.payload.as_deref().and_then(|p| p.strip_prefix(SCHEMA_VERSION)) else {
+            return Ok(None);
+        };
+        let mut parts = rest.split_whitespace();
+        let (Some(lexicon), Some(generation)) = (parts.next(), parts.next().and_then(|g| g.parse().ok())) else {
+            return Ok(None);
+        };
+        Ok(Some(IndexState { lexicon: lexicon.to_string(), generation }))
     }
 
-    fn rebuild(&self, documents: &[Document]) -> Result<(), IndexError> {
+    fn lexicon(&self) -> String {
+        self.lexicon.clone()
+    }
+
+    fn rebuild(&self, documents: &[Document], generation: u64) -> Result<(), IndexError> {
         let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
         let result = (|| {
             writer.delete_all_documents().map_err(err("clearing index"))?;
@@ -448,7 +460,7 @@ impl PassageIndex for TantivyIndex {
                     writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
                 }
             }
-            self.commit(&mut writer)
+            self.commit(&mut writer, generation)
         })();
         if result.is_err() {
             let _ = writer.rollback();

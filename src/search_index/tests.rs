@@ -25,7 +25,7 @@ fn corpus_documents() -> Vec<Document> {
 
 static INDEX: LazyLock<TantivyIndex> = LazyLock::new(|| {
     let index = TantivyIndex::in_memory(ANALYZER.clone()).unwrap();
-    index.replace_documents(&corpus_documents(), &[]).unwrap();
+    index.replace_documents(&corpus_documents(), &[], 1).unwrap();
     index
 });
 
@@ -130,12 +130,15 @@ fn syntax_characters_are_just_text() {
 fn replacing_a_document_is_idempotent() {
     let index = TantivyIndex::in_memory(ANALYZER.clone()).unwrap();
     let docs = corpus_documents();
-    index.replace_documents(&docs, &[]).unwrap();
+    assert_eq!(index.state().unwrap(), None);
+    index.replace_documents(&docs, &[], 1).unwrap();
     let n = index.passage_count().unwrap();
-    index.replace_documents(&docs[1..2], &[]).unwrap();
-    index.replace_documents(&docs[1..2], &[]).unwrap();
+    index.replace_documents(&docs[1..2], &[], 2).unwrap();
+    index.replace_documents(&docs[1..2], &[], 3).unwrap();
     assert_eq!(index.passage_count().unwrap(), n);
-    index.replace_documents(&[], &[docs[0].id.clone()]).unwrap();
+    index.replace_documents(&[], &[docs[0].id.clone()], 4).unwrap();
     assert_eq!(index.passage_count().unwrap(), n - docs[0].passages.len());
-    assert_eq!(index.lexicon_fingerprint().unwrap().as_deref(), Some(ANALYZER.lexicon().fingerprint.as_str()));
+    let state = index.state().unwrap().unwrap();
+    assert_eq!(state.lexicon, ANALYZER.lexicon().fingerprint);
+    assert_eq!(state.generation, 4);
 }

@@ -1,0 +1,298 @@
+//! The command line: `nimo ingest | ask | regions | topics | export | inspect | chat`.
+
+pub mod chat;
+pub mod render;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::view::{AnswerView, HitView, RegionView};
+use crate::app::{AskError, IngestEvent};
+use crate::domain::corpus;
+use crate::domain::era::find_years;
+use crate::domain::query::Ask;
+use crate::domain::text::nfkc;
+use crate::setup::{self, Config};
+use render::Emphasis;
+
+#[derive(Debug, Parser)]
+#[command(name = "nimo", version, about = "にも包括の資料を検索し、事前課題の提出を支えるアシスタント")]
+pub struct Cli {
+    /// Where the database and the search index live.
+    #[arg(long, env = "NIMO_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// A lexicon directory laid out like the repository's index/ (instead of the built-in one).
+    #[arg(long, env = "NIMO_LEXICON_DIR", global = true)]
+    pub lexicon: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read documents (files, or directories of .txt files) into the database and index.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Re-read files even when unchanged.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Ask a question (Japanese), e.g. 「神奈川県のピアサポーター」.
+    Ask {
+        /// The question; several words are joined with spaces.
+        query: Vec<String>,
+        /// Only this region and the regions inside it (e.g. 東京都, 名古屋市, 津軽圏域).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only passages on this topic (id, name or synonym; see `nimo topics`).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only this fiscal year (2021, R3, 令和3年度).
+        #[arg(long)]
+        year: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every region with its prefecture and number of passages.
+    Regions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the topics of the taxonomy.
+    Topics,
+    /// Write every indexed passage, one JSON object per line.
+    Export {
+        #[arg(long, required = true)]
+        jsonl: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Show how a file would be read (sheets, regions, sections) without storing it.
+    Inspect { path: PathBuf },
+    /// Remove documents by id (their file name).
+    Remove {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Chat in the terminal: ask questions as you would in Discord.
+    Chat,
+}
+
+fn config(cli: &Cli) -> Config {
+    Config { data_dir: cli.data_dir.clone(), lexicon_dir: cli.lexicon.clone() }
+}
+
+fn parse_year(s: &str) -> Option<i32> {
+    let n = nfkc(s.trim());
+    if let Ok(y) = n.parse::<i32>() {
+        return (1980..=2100).contains(&y).then_some(y);
+    }
+    find_years(&n).first().map(|m| m.fiscal_year)
+}
+
+fn emphasis() -> Emphasis {
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Emphasis::Ansi
+    } else {
+        Emphasis::Markdown
+    }
+}
+
+/// Runs a command; `Ok(code)` for expected outcomes, `Err` for failures inside nimo.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Some(command) = cli.command.as_ref() else {
+        eprintln!(
+            "使い方: nimo chat（ターミナルで質問）／ nimo ask 質問 ／ nimo ingest フォルダ ／ nimo --help\n\
+             Discord ボットとして動かすには DISCORD_TOKEN を設定してください。"
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let config = config(&cli);
+    if let Command::Inspect { path } = command {
+        return inspect(&config, path);
+    }
+    let opened = setup::open(&config).await?;
+    let nimo = opened.nimo.clone();
+    let mut stdout = std::io::stdout().lock();
+    let code = match command {
+        Command::Ingest { paths, force } => {
+            let interactive = std::io::stderr().is_terminal();
+            let mut last_shown = 0usize;
+            let mut progress = move |e: IngestEvent| match e {
+                IngestEvent::Reading { done, total } if total >= 20 => {
+                    let pct = done * 100 / total.max(1);
+                    if interactive {
+                        eprint!("\r読み込み中 {done}/{total}（{pct}%）");
+                        if done == total {
+                            eprintln!();
+                        }
+                    } else if pct >= last_shown + 10 || done == total {
+                        eprintln!("読み込み中 {done}/{total}（{pct}%）");
+                        last_shown = pct;
+                    }
+                }
+                IngestEvent::Committing { documents } if documents >= 20 => {
+                    if interactive {
+                        eprint!("\r{documents}件の文書を保存・索引中…");
+                    }
+                }
+                _ => {}
+            };
+            let report = nimo.ingest(paths, *force, &mut progress).await?;
+            write!(stdout, "{}", render::ingest(&report))?;
+            if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Command::Ask { query, region, topic, year, limit, offset, json } => {
+            let year = match year {
+                Some(y) => match parse_year(y) {
+                    Some(y) => Some(y),
+                    None => {
+                        eprintln!("年度「{y}」を読み取れませんでした（例: 2021、R3、令和3年度）。");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+                None => None,
+            };
+            let ask = Ask {
+                question: query.join(" "),
+                region: region.clone(),
+                topic: topic.clone(),
+                year,
+                limit: Some(*limit),
+                offset: *offset,
+            };
+            match nimo.ask(&ask).await {
+                Ok(answer) => {
+                    if *json {
+                        serde_json::to_writer(&mut stdout, &AnswerView::new(&answer))?;
+                        writeln!(stdout)?;
+                    } else {
+                        write!(stdout, "{}", render::answer(&answer, nimo.lexicon(), emphasis()))?;
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(AskError::Problem(p)) => {
+                    if *json {
+                        serde_json::to_writer(&mut stdout, &serde_json::json!({"error": p.to_string(), "hits": []}))?;
+                        writeln!(stdout)?;
+                    } else {
+                        eprint!("{}", render::problem(&p));
+                    }
+                    ExitCode::from(2)
+                }
+                Err(AskError::Internal(e)) => return Err(e.into()),
+            }
+        }
+        Command::Regions { json } => {
+            let directory = nimo.regions();
+            if *json {
+                let regions: Vec<RegionView> = directory.regions.iter().map(RegionView::new).collect();
+                serde_json::to_writer(&mut stdout, &serde_json::json!({ "regions": regions }))?;
+                writeln!(stdout)?;
+            } else {
+                write!(stdout, "{}", render::regions(&directory))?;
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Topics => {
+            write!(stdout, "{}", render::topics(nimo.lexicon()))?;
+            ExitCode::SUCCESS
+        }
+        Command::Export { output, .. } => {
+            let documents = nimo.documents().await?;
+            let mut sink: Box<dyn Write> = match output {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let mut n = 0;
+            for d in &documents {
+                for p in &d.passages {
+                    serde_json::to_writer(&mut sink, &HitView::from_passage(p))?;
+                    writeln!(sink)?;
+                    n += 1;
+                }
+            }
+            sink.flush()?;
+            eprintln!("{n}件の文章を書き出しました。");
+            ExitCode::SUCCESS
+        }
+        Command::Remove { ids } => {
+            nimo.remove(ids).await?;
+            writeln!(stdout, "{}件の文書を削除しました。", ids.len())?;
+            ExitCode::SUCCESS
+        }
+        Command::Chat => {
+            drop(stdout);
+            let stdin = std::io::stdin().lock();
+            let out = std::io::stdout().lock();
+            chat::run(&nimo, stdin, out, emphasis()).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Inspect { .. } => unreachable!("handled above"),
+    };
+    opened.store.close().await;
+    Ok(code)
+}
+
+/// Prints how a file would be read: its form, year, sheets and their regions, sections.
+fn inspect(config: &Config, path: &PathBuf) -> anyhow::Result<ExitCode> {
+    let lexicon = config.lexicon()?;
+    let bytes = std::fs::read(path)?;
+    let id = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    match corpus::parse_bytes(&id, &bytes, &lexicon) {
+        Ok(doc) => {
+            println!("文書: {}（{}）", doc.title, doc.form);
+            println!(
+                "年度: {}　シート: {}　文章: {}件",
+                doc.fiscal_year.map(crate::domain::era::era_label).unwrap_or_else(|| "不明".into()),
+                doc.sheets,
+                doc.passages.len()
+            );
+            let mut last: Option<(String, String)> = None;
+            for p in &doc.passages {
+                let key = (p.region.key(), p.section.clone());
+                if last.as_ref() != Some(&key) {
+                    if last.as_ref().map(|l| &l.0) != Some(&key.0) {
+                        println!("\n■ {}（{}・{:?}）", p.region.name, p.region.kind.label(), p.region_source);
+                    }
+                    println!("  ・{}", p.section);
+                    last = Some(key);
+                }
+            }
+            for w in &doc.warnings {
+                println!("確認: {w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_year;
+
+    #[test]
+    fn years_on_the_command_line() {
+        assert_eq!(parse_year("2021"), Some(2021));
+        assert_eq!(parse_year("R3"), Some(2021));
+        assert_eq!(parse_year("令和３年度"), Some(2021));
+        assert_eq!(parse_year("令和元年度"), Some(2019));
+        assert_eq!(parse_year("H30"), Some(2018));
+        assert_eq!(parse_year("abc"), None);
+        assert_eq!(parse_year("99999"), None);
+    }
+}

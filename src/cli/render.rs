@@ -1,0 +1,163 @@
+//! Japanese text rendering for the terminal.
+
+use std::fmt::Write as _;
+
+use crate::app::{Answer, IngestReport};
+use crate::domain::era::era_label;
+use crate::domain::lexicon::Lexicon;
+use crate::domain::query::{QueryProblem, RegionDirectory, describe_filters};
+
+/// How matched words are emphasized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emphasis {
+    /// ANSI bold yellow, for a terminal.
+    Ansi,
+    /// Markdown bold, when output is piped.
+    Markdown,
+}
+
+impl Emphasis {
+    fn marks(self) -> (&'static str, &'static str) {
+        match self {
+            Emphasis::Ansi => ("\x1b[1;33m", "\x1b[0m"),
+            Emphasis::Markdown => ("**", "**"),
+        }
+    }
+}
+
+pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
+    let mut out = String::new();
+    let u = &answer.understood;
+    let r = &answer.results;
+    let filters = describe_filters(u, lex);
+    let subject = if u.request.text.is_empty() {
+        if filters.is_empty() { "すべての資料".to_string() } else { format!("{filters}の資料") }
+    } else {
+        format!("「{}」の検索結果", u.request.text)
+    };
+    for note in &answer.notes {
+        let _ = writeln!(out, "※ {note}");
+    }
+    if r.total == 0 {
+        let _ = writeln!(out, "{subject}: 該当する資料は見つかりませんでした。");
+        if !filters.is_empty() && !u.request.text.is_empty() {
+            let _ = writeln!(out, "条件: {filters}");
+        }
+        for s in &answer.suggestions {
+            let _ = writeln!(out, "・{s}");
+        }
+        return out;
+    }
+    let from = u.request.offset + 1;
+    let to = u.request.offset + r.hits.len();
+    let _ = writeln!(
+        out,
+        "{subject}: {}件（{from}〜{to}件目・{:.0}ms）",
+        r.total,
+        r.took.as_secs_f64() * 1000.0
+    );
+    if !filters.is_empty() && !u.request.text.is_empty() {
+        let _ = writeln!(out, "条件: {filters}");
+    }
+    let expanded: Vec<&String> = u.request.expansions.iter().flat_map(|e| e.terms.iter()).collect();
+    if !expanded.is_empty() {
+        let words: Vec<&str> = expanded.iter().take(6).map(|s| s.as_str()).collect();
+        let _ = writeln!(out, "関連語も検索: {}", words.join("・"));
+    }
+    let (open, close) = emphasis.marks();
+    for (i, hit) in r.hits.iter().enumerate() {
+        let p = &hit.passage;
+        let year = p.fiscal_year.map(era_label).unwrap_or_else(|| "年度不明".into());
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}. {} ｜ {} ｜ {}", from + i, p.region.name, p.section, year);
+        let _ = writeln!(out, "   {}", hit.snippet.marked(open, close, |s| s.to_string()));
+        let _ = writeln!(out, "   出典: {}（{}）", p.doc_title, p.doc);
+    }
+    if r.more {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "続きがあります（{}件中{to}件まで表示）。", r.total);
+    }
+    out
+}
+
+pub fn problem(p: &QueryProblem) -> String {
+    let mut out = format!("{p}\n");
+    match p {
+        QueryProblem::UnknownRegion { suggestions, .. } if !suggestions.is_empty() => {
+            let _ = writeln!(out, "もしかして: {}", suggestions.join("、"));
+        }
+        QueryProblem::UnknownTopic { suggestions, .. } if !suggestions.is_empty() => {
+            let _ = writeln!(out, "指定できるテーマ: {}", suggestions.join("、"));
+        }
+        _ => {}
+    }
+    out
+}
+
+pub fn regions(directory: &RegionDirectory) -> String {
+    let mut out = String::new();
+    if directory.regions.is_empty() {
+        return "まだ資料がありません。`nimo ingest corpus/` で資料を取り込んでください。\n".into();
+    }
+    let _ = writeln!(out, "資料のある地域: {}か所", directory.regions.len());
+    let mut current: Option<&str> = None;
+    for r in &directory.regions {
+        let pref = r.prefecture.as_deref().unwrap_or("（都道府県不明）");
+        if current != Some(pref) {
+            let _ = writeln!(out, "\n{pref}");
+            current = Some(pref);
+        }
+        let _ = writeln!(out, "  {}（{}）… {}件", r.name, r.kind.label(), r.passages);
+    }
+    out
+}
+
+pub fn topics(lex: &Lexicon) -> String {
+    let mut out = String::from("テーマ（--topic に名前・ID・言い換えのどれでも指定できます）\n");
+    for t in lex.taxonomy.topics() {
+        let menu = t.menu.map(|m| format!("メニュー{m}: ")).unwrap_or_default();
+        let _ = writeln!(out, "  {}{}  [{}]  {}", menu, t.name, t.id, t.synonyms.join("・"));
+    }
+    out
+}
+
+pub fn ingest(report: &IngestReport) -> String {
+    let mut out = String::new();
+    for f in &report.ingested {
+        let _ = writeln!(
+            out,
+            "取り込み: {} … {}・{}シート・{}件（{}）",
+            f.id,
+            f.form,
+            f.sheets,
+            f.passages,
+            abbreviate(&f.regions, 6)
+        );
+        for w in &f.warnings {
+            let _ = writeln!(out, "  確認: {w}");
+        }
+    }
+    for (path, reason) in &report.failed {
+        let _ = writeln!(out, "失敗: {} … {reason}", path.display());
+    }
+    let secs = report.elapsed.as_secs_f64();
+    let _ = writeln!(
+        out,
+        "完了: {}ファイルを取り込み（{}件の文章）、変更なし{}、失敗{}。{:.2}秒（{:.1} MB/秒）",
+        report.ingested.len(),
+        report.passages(),
+        report.unchanged.len(),
+        report.failed.len(),
+        secs,
+        report.bytes as f64 / 1_048_576.0 / secs.max(1e-9)
+    );
+    out
+}
+
+fn abbreviate(items: &[String], n: usize) -> String {
+    if items.len() <= n {
+        items.join("、")
+    } else {
+        format!("{} ほか{}地域", items[..n].join("、"), items.len() - n)
+    }
+}
