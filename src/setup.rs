@@ -33,7 +33,9 @@ impl Config {
             Some(dir) => LexiconFiles::from_dir(dir).map_err(|e| Internal(e.to_string()))?,
             None => LexiconFiles::embedded(),
         };
-        Ok(Arc::new(Lexicon::parse(&files).map_err(|e| Internal(e.to_string()))?))
+        Ok(Arc::new(
+            Lexicon::parse(&files).map_err(|e| Internal(e.to_string()))?,
+        ))
     }
 }
 
@@ -47,18 +49,28 @@ pub struct Opened {
 /// Opens the database and the index in the data directory and wires the service.
 pub async fn open(config: &Config) -> Result<Opened, Internal> {
     let lexicon = config.lexicon()?;
-    let analyzer = Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
+    let analyzer =
+        Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
     let store = Store::open(&config.database_path()).await?;
     let index = TantivyIndex::open(&config.index_dir(), analyzer.clone())?;
     let nimo = Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?;
-    Ok(Opened { nimo: Arc::new(nimo), store, analyzer })
+    Ok(Opened {
+        nimo: Arc::new(nimo),
+        store,
+        analyzer,
+    })
 }
 
 /// The same service entirely in memory (tests, benchmarks, trying without a data dir).
 pub async fn open_in_memory(lexicon: Arc<Lexicon>) -> Result<Opened, Internal> {
-    let analyzer = Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
+    let analyzer =
+        Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
     let store = Store::in_memory().await?;
     let index = TantivyIndex::in_memory(analyzer.clone())?;
     let nimo = Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?;
-    Ok(Opened { nimo: Arc::new(nimo), store, analyzer })
+    Ok(Opened {
+        nimo: Arc::new(nimo),
+        store,
+        analyzer,
+    })
 }

@@ -52,7 +52,8 @@ fn is_stop_pos(pos: &[&str]) -> bool {
     let sub1 = pos.get(1).copied().unwrap_or("");
     let sub2 = pos.get(2).copied().unwrap_or("");
     match major {
-        "助詞" | "助動詞" | "記号" | "フィラー" | "接続詞" | "感動詞" | "その他" | "連体詞" | "接頭詞" | "副詞" => true,
+        "助詞" | "助動詞" | "記号" | "フィラー" | "接続詞" | "感動詞" | "その他" | "連体詞"
+        | "接頭詞" | "副詞" => true,
         "動詞" | "形容詞" => matches!(sub1, "非自立" | "接尾"),
         "名詞" => matches!(sub1, "非自立" | "代名詞") || (sub1 == "接尾" && sub2 == "助数詞"),
         _ => false,
@@ -79,7 +80,9 @@ impl JapaneseAnalyzer {
             Some(
                 builder
                     .build_user_dict_from_reader(lexicon.userdict_csv.as_bytes())
-                    .map_err(|e| AnalyzerError(format!("user dictionary (index/userdict.csv): {e}")))?,
+                    .map_err(|e| {
+                        AnalyzerError(format!("user dictionary (index/userdict.csv): {e}"))
+                    })?,
             )
         };
         let segmenter = Segmenter::new(Mode::Normal, dictionary, user_dictionary);
@@ -115,7 +118,9 @@ impl JapaneseAnalyzer {
                 Some("動詞") | Some("形容詞") => details.get(6).copied().filter(|b| *b != "*"),
                 _ => None,
             };
-            let mut term = base.map(str::to_lowercase).unwrap_or_else(|| surface.clone());
+            let mut term = base
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| surface.clone());
             katakana_stem(&mut term);
             if let Some(canonical) = self.lexicon.term_variants.get(&term) {
                 term = canonical.clone();
@@ -125,7 +130,13 @@ impl JapaneseAnalyzer {
                 continue;
             }
             let (start, end) = normalized.original_range(byte_start, byte_end);
-            out.push(Term { text: term, surface, start, end, position });
+            out.push(Term {
+                text: term,
+                surface,
+                start,
+                end,
+                position,
+            });
         }
     }
 
@@ -134,12 +145,23 @@ impl JapaneseAnalyzer {
     pub fn bigrams(&self, text: &str, out: &mut Vec<Term>) {
         let normalized = self.lexicon.normalizer.normalize_with_offsets(text);
         let chars: Vec<(usize, char)> = normalized.text.char_indices().collect();
-        let end_of = |k: usize| chars.get(k + 1).map(|c| c.0).unwrap_or(normalized.text.len());
+        let end_of = |k: usize| {
+            chars
+                .get(k + 1)
+                .map(|c| c.0)
+                .unwrap_or(normalized.text.len())
+        };
         let mut position = 0;
         let mut push = |s: usize, e: usize, out: &mut Vec<Term>| {
             let text = normalized.text[s..e].to_lowercase();
             let (start, end) = normalized.original_range(s, e);
-            out.push(Term { surface: text.clone(), text, start, end, position });
+            out.push(Term {
+                surface: text.clone(),
+                text,
+                start,
+                end,
+                position,
+            });
             position += 1;
         };
         let mut k = 0;
@@ -153,13 +175,16 @@ impl JapaneseAnalyzer {
                 if k - run_start == 1 {
                     push(chars[run_start].0, end_of(run_start), out);
                 } else {
-                    for j in run_start..k - 1 {
-                        push(chars[j].0, end_of(j + 1), out);
+                    for (j, &(start, _)) in chars.iter().enumerate().take(k - 1).skip(run_start) {
+                        push(start, end_of(j + 1), out);
                     }
                 }
             } else if c.is_alphanumeric() {
                 let run_start = k;
-                while k < chars.len() && chars[k].1.is_alphanumeric() && !is_japanese_char(chars[k].1) {
+                while k < chars.len()
+                    && chars[k].1.is_alphanumeric()
+                    && !is_japanese_char(chars[k].1)
+                {
                     k += 1;
                 }
                 push(chars[run_start].0, end_of(k - 1), out);

@@ -52,7 +52,10 @@ fn domain_words_stay_whole() {
 
 #[test]
 fn particles_auxiliaries_and_symbols_are_dropped() {
-    assert_eq!(terms("住まいの確保に取り組んでいます。"), vec!["住まい", "確保", "取組"]);
+    assert_eq!(
+        terms("住まいの確保に取り組んでいます。"),
+        vec!["住まい", "確保", "取組"]
+    );
     assert!(terms("「」、。・（）").is_empty());
 }
 
@@ -64,7 +67,10 @@ fn offsets_point_into_the_authors_text() {
     ANALYZER.morph(text, &mut lattice, &mut out);
     let shogai = out.iter().find(|t| t.text == "障害").unwrap();
     assert_eq!(&text[shogai.start..shogai.end], "障がい");
-    let peer = out.iter().find(|t| t.text.starts_with("ピアサポータ")).unwrap();
+    let peer = out
+        .iter()
+        .find(|t| t.text.starts_with("ピアサポータ"))
+        .unwrap();
     assert_eq!(&text[peer.start..peer.end], "ピアサポーター");
 }
 
@@ -93,13 +99,24 @@ fn bigrams_find_words_inside_compounds() {
 
 #[test]
 fn questions_lose_their_question_words() {
-    let q: Vec<String> = ANALYZER.query_terms("どこの自治体がピアサポーターを養成していますか").into_iter().map(|t| t.text).collect();
+    let q: Vec<String> = ANALYZER
+        .query_terms("どこの自治体がピアサポーターを養成していますか")
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
     assert_eq!(q, vec!["ピアサポータ", "養成"]);
 }
 
 #[test]
 fn hostile_input_is_harmless() {
-    for s in ["", "\u{0000}", "\"\"\":(^~)", &"あ".repeat(100_000), "🙂🙂", "\u{FFFF}\u{10FFFF}"] {
+    for s in [
+        "",
+        "\u{0000}",
+        "\"\"\":(^~)",
+        &"あ".repeat(100_000),
+        "🙂🙂",
+        "\u{FFFF}\u{10FFFF}",
+    ] {
         let _ = terms(s);
         let mut out = Vec::new();
         ANALYZER.bigrams(s, &mut out);

@@ -15,7 +15,9 @@ use crate::domain::era::era_label;
 use crate::domain::lexicon::Lexicon;
 use crate::domain::passage::Document;
 use crate::domain::ports::{DocumentStore, IndexState, PassageIndex, SourcedDocument};
-use crate::domain::query::{Ask, KnownRegion, QueryProblem, RegionDirectory, SearchRequest, Understood, understand};
+use crate::domain::query::{
+    Ask, KnownRegion, QueryProblem, RegionDirectory, SearchRequest, Understood, understand,
+};
 use crate::domain::region::KEY_SEPARATOR;
 use crate::domain::search::SearchResults;
 
@@ -110,7 +112,12 @@ impl Nimo {
         store: Arc<dyn DocumentStore>,
         index: Arc<dyn PassageIndex>,
     ) -> Result<Nimo, Internal> {
-        let nimo = Nimo { lexicon, store, index, directory: RwLock::new(Arc::default()) };
+        let nimo = Nimo {
+            lexicon,
+            store,
+            index,
+            directory: RwLock::new(Arc::default()),
+        };
         nimo.ensure_index_current().await?;
         nimo.refresh_directory().await?;
         Ok(nimo)
@@ -122,12 +129,19 @@ impl Nimo {
 
     async fn ensure_index_current(&self) -> Result<(), Internal> {
         let generation = self.store.generation().await?;
-        let want = IndexState { lexicon: self.index.lexicon(), generation };
+        let want = IndexState {
+            lexicon: self.index.lexicon(),
+            generation,
+        };
         let have = self.index.state()?;
         if have.as_ref() == Some(&want) || (have.is_none() && generation == 0) {
             return Ok(());
         }
-        tracing::info!(?have, ?want, "search index is behind the database; rebuilding it");
+        tracing::info!(
+            ?have,
+            ?want,
+            "search index is behind the database; rebuilding it"
+        );
         let documents = self.store.documents().await?;
         let index = self.index.clone();
         tokio::task::spawn_blocking(move || index.rebuild(&documents, generation))
@@ -138,10 +152,22 @@ impl Nimo {
 
     async fn refresh_directory(&self) -> Result<(), Internal> {
         let mut regions = self.store.regions().await?;
-        let order: HashMap<&str, usize> =
-            self.lexicon.gazetteer.prefectures().iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+        let order: HashMap<&str, usize> = self
+            .lexicon
+            .gazetteer
+            .prefectures()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect();
         regions.sort_by_key(|r| {
-            (r.prefecture.as_deref().and_then(|p| order.get(p).copied()).unwrap_or(usize::MAX), r.key.clone())
+            (
+                r.prefecture
+                    .as_deref()
+                    .and_then(|p| order.get(p).copied())
+                    .unwrap_or(usize::MAX),
+                r.key.clone(),
+            )
         });
         *self.directory.write().expect("directory lock") = Arc::new(RegionDirectory { regions });
         Ok(())
@@ -176,28 +202,39 @@ impl Nimo {
             if let Some(other) = seen_ids.insert(id.clone(), path.clone()) {
                 report.failed.push((
                     path.clone(),
-                    format!("同じファイル名の {} と区別できません（ファイル名が文書の識別子です）", other.display()),
+                    format!(
+                        "同じファイル名の {} と区別できません（ファイル名が文書の識別子です）",
+                        other.display()
+                    ),
                 ));
                 continue;
             }
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) => {
-                    report.failed.push((path, format!("ファイルを読めません: {e}")));
+                    report
+                        .failed
+                        .push((path, format!("ファイルを読めません: {e}")));
                     continue;
                 }
             };
             report.bytes += bytes.len() as u64;
             let sha = format!("{:x}", Sha256::digest(&bytes));
             if !force
-                && known.get(&id).is_some_and(|k| k.sha256 == sha && k.lexicon == self.lexicon.fingerprint)
+                && known
+                    .get(&id)
+                    .is_some_and(|k| k.sha256 == sha && k.lexicon == self.lexicon.fingerprint)
             {
                 report.unchanged.push(path);
                 continue;
             }
             match corpus::parse_bytes(&id, &bytes, &self.lexicon) {
                 Ok(document) => {
-                    let regions: BTreeSet<String> = document.passages.iter().map(|p| p.region.name.clone()).collect();
+                    let regions: BTreeSet<String> = document
+                        .passages
+                        .iter()
+                        .map(|p| p.region.name.clone())
+                        .collect();
                     report.ingested.push(IngestedFile {
                         id: id.clone(),
                         path: path.clone(),
@@ -217,13 +254,17 @@ impl Nimo {
                 Err(e) => report.failed.push((path, e.to_string())),
             }
             if batch.len() >= INGEST_BATCH {
-                progress(IngestEvent::Committing { documents: batch.len() });
+                progress(IngestEvent::Committing {
+                    documents: batch.len(),
+                });
                 self.commit_batch(std::mem::take(&mut batch)).await?;
             }
         }
         progress(IngestEvent::Reading { done: total, total });
         if !batch.is_empty() {
-            progress(IngestEvent::Committing { documents: batch.len() });
+            progress(IngestEvent::Committing {
+                documents: batch.len(),
+            });
             self.commit_batch(batch).await?;
         }
         if !report.ingested.is_empty() {
@@ -273,53 +314,87 @@ impl Nimo {
         let mut notes = std::mem::take(&mut understood.notes);
         let mut results = self.search(&understood.request).await?;
 
-        if results.total == 0 && understood.year_from_question {
-            if let Some(y) = understood.request.fiscal_year.take() {
-                let widened = self.search(&understood.request).await?;
-                if widened.total > 0 {
-                    notes.push(format!("{}の資料は見つからなかったため、年度を問わず検索しました。", era_label(y)));
-                    results = widened;
-                } else {
-                    understood.request.fiscal_year = Some(y);
-                }
+        if results.total == 0
+            && understood.year_from_question
+            && let Some(y) = understood.request.fiscal_year.take()
+        {
+            let widened = self.search(&understood.request).await?;
+            if widened.total > 0 {
+                notes.push(format!(
+                    "{}の資料は見つからなかったため、年度を問わず検索しました。",
+                    era_label(y)
+                ));
+                results = widened;
+            } else {
+                understood.request.fiscal_year = Some(y);
             }
         }
-        if results.total == 0 && understood.region_from_question && !understood.request.regions.is_empty() {
+        if results.total == 0
+            && understood.region_from_question
+            && !understood.request.regions.is_empty()
+        {
             let label = understood.region_label.clone().unwrap_or_default();
-            let prefectures: Vec<String> = understood
-                .request
-                .regions
-                .iter()
-                .filter_map(|k| k.split(KEY_SEPARATOR).next().map(str::to_string))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if prefectures != understood.request.regions {
-                let request = SearchRequest { regions: prefectures.clone(), ..understood.request.clone() };
+            // Widen step by step to the places containing it: block → city → prefecture.
+            let mut keys = understood.request.regions.clone();
+            loop {
+                let parents: Vec<String> = keys
+                    .iter()
+                    .filter_map(|k| k.rsplit_once(KEY_SEPARATOR).map(|(p, _)| p.to_string()))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                if parents.is_empty() {
+                    break;
+                }
+                let request = SearchRequest {
+                    regions: parents.clone(),
+                    ..understood.request.clone()
+                };
+                let widened = self.search(&request).await?;
+                if widened.total > 0 {
+                    let names: Vec<String> = parents
+                        .iter()
+                        .filter_map(|k| k.rsplit(KEY_SEPARATOR).next().map(str::to_string))
+                        .collect();
+                    notes.push(format!(
+                        "「{label}」の資料は見つからなかったため、{}全体で検索しました。",
+                        names.join("・")
+                    ));
+                    understood.request = request;
+                    understood.region_label = Some(names.join("・"));
+                    results = widened;
+                    break;
+                }
+                keys = parents;
+            }
+            if results.total == 0 && !understood.request.text.is_empty() {
+                let request = SearchRequest {
+                    regions: Vec::new(),
+                    per_region: Some(2),
+                    ..understood.request.clone()
+                };
                 let widened = self.search(&request).await?;
                 if widened.total > 0 {
                     notes.push(format!(
-                        "「{label}」の資料は見つからなかったため、{}全体で検索しました。",
-                        prefectures.join("・")
+                        "「{label}」の資料は見つからなかったため、全国で検索しました。"
                     ));
-                    understood.request = request;
-                    understood.region_label = Some(prefectures.join("・"));
-                    results = widened;
-                }
-            }
-            if results.total == 0 && !understood.request.text.is_empty() {
-                let request = SearchRequest { regions: Vec::new(), per_region: Some(2), ..understood.request.clone() };
-                let widened = self.search(&request).await?;
-                if widened.total > 0 {
-                    notes.push(format!("「{label}」の資料は見つからなかったため、全国で検索しました。"));
                     understood.request = request;
                     understood.region_label = None;
                     results = widened;
                 }
             }
         }
-        let suggestions = if results.total == 0 { self.suggestions(&understood).await? } else { Vec::new() };
-        Ok(Answer { understood, results, notes, suggestions })
+        let suggestions = if results.total == 0 {
+            self.suggestions(&understood).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Answer {
+            understood,
+            results,
+            notes,
+            suggestions,
+        })
     }
 
     /// What to try when nothing was found.
@@ -327,12 +402,19 @@ impl Nimo {
         let mut out = Vec::new();
         let req = &understood.request;
         if !req.regions.is_empty() || req.fiscal_year.is_some() || req.topic.is_some() {
-            let unfiltered =
-                SearchRequest { regions: Vec::new(), fiscal_year: None, topic: None, limit: 1, ..req.clone() };
+            let unfiltered = SearchRequest {
+                regions: Vec::new(),
+                fiscal_year: None,
+                topic: None,
+                limit: 1,
+                ..req.clone()
+            };
             if !unfiltered.text.is_empty() {
                 let n = self.search(&unfiltered).await?.total;
                 if n > 0 {
-                    out.push(format!("地域・年度・テーマの条件を外すと {n} 件見つかります。"));
+                    out.push(format!(
+                        "地域・年度・テーマの条件を外すと {n} 件見つかります。"
+                    ));
                 }
             }
         }
@@ -347,9 +429,19 @@ impl Nimo {
             let words: Vec<&String> = std::iter::once(&t.name).chain(t.synonyms.iter()).collect();
             if words.iter().any(|w| {
                 let wc: Vec<char> = w.chars().collect();
-                wc.windows(2).any(|g| grams.contains(&g.iter().collect::<String>()))
+                wc.windows(2)
+                    .any(|g| grams.contains(&g.iter().collect::<String>()))
             }) {
-                related.push(format!("{}（{}）", t.name, t.synonyms.iter().take(3).cloned().collect::<Vec<_>>().join("・")));
+                related.push(format!(
+                    "{}（{}）",
+                    t.name,
+                    t.synonyms
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("・")
+                ));
             }
         }
         if !related.is_empty() {
@@ -359,7 +451,9 @@ impl Nimo {
             out.push("言葉を短くするか、別の言い方で試してください（例: 「ピアサポーターの養成講座」→「ピア 養成」）。".into());
         }
         if out.is_empty() {
-            out.push("別の言葉で試すか、地域名だけで検索すると、その地域の資料を一覧できます。".into());
+            out.push(
+                "別の言葉で試すか、地域名だけで検索すると、その地域の資料を一覧できます。".into(),
+            );
         }
         Ok(out)
     }
@@ -409,13 +503,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, failed: &mut Vec<(PathBuf, String)>)
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if hidden {
             continue;
         }
         if path.is_dir() {
             walk(&path, out, failed);
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        {
             out.push(path);
         }
     }

@@ -93,7 +93,11 @@ impl AnswerView {
                 regions: req.regions.clone(),
                 fiscal_year: req.fiscal_year,
                 topic: req.topic.clone(),
-                expanded_with: req.expansions.iter().flat_map(|e| e.terms.clone()).collect(),
+                expanded_with: req
+                    .expansions
+                    .iter()
+                    .flat_map(|e| e.terms.clone())
+                    .collect(),
             },
             notes: answer.notes.clone(),
             suggestions: answer.suggestions.clone(),

@@ -22,11 +22,22 @@ const HELP: &str = "\
 ";
 
 /// Runs the chat until end of input or /quit. Returns the number of questions answered.
-pub async fn run(nimo: &Nimo, input: impl BufRead, mut output: impl Write, emphasis: Emphasis) -> std::io::Result<usize> {
+pub async fn run(
+    nimo: &Nimo,
+    input: impl BufRead,
+    mut output: impl Write,
+    emphasis: Emphasis,
+) -> std::io::Result<usize> {
     let mut answered = 0;
     let mut last: Option<Ask> = None;
-    writeln!(output, "nimo へようこそ。にも包括の資料から、地域やテーマについてお答えします。")?;
-    writeln!(output, "/ヘルプ で使い方を表示します。終わるときは /終了 です。")?;
+    writeln!(
+        output,
+        "nimo へようこそ。にも包括の資料から、地域やテーマについてお答えします。"
+    )?;
+    writeln!(
+        output,
+        "/ヘルプ で使い方を表示します。終わるときは /終了 です。"
+    )?;
     let mut lines = input.lines();
     loop {
         write!(output, "\n> ")?;
@@ -36,7 +47,10 @@ pub async fn run(nimo: &Nimo, input: impl BufRead, mut output: impl Write, empha
         let line = match line {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                writeln!(output, "文字コードを読み取れませんでした。UTF-8 で入力してください。")?;
+                writeln!(
+                    output,
+                    "文字コードを読み取れませんでした。UTF-8 で入力してください。"
+                )?;
                 continue;
             }
             Err(e) => return Err(e),
@@ -67,21 +81,34 @@ pub async fn run(nimo: &Nimo, input: impl BufRead, mut output: impl Write, empha
                         ask
                     }
                     None => {
-                        writeln!(output, "続きを表示する質問がありません。先に質問を入力してください。")?;
+                        writeln!(
+                            output,
+                            "続きを表示する質問がありません。先に質問を入力してください。"
+                        )?;
                         continue;
                     }
                 },
                 other => {
-                    writeln!(output, "「/{other}」というコマンドはありません。/ヘルプ で使い方を表示します。")?;
+                    writeln!(
+                        output,
+                        "「/{other}」というコマンドはありません。/ヘルプ で使い方を表示します。"
+                    )?;
                     continue;
                 }
             }
         } else {
-            Ask { question: line.to_string(), ..Default::default() }
+            Ask {
+                question: line.to_string(),
+                ..Default::default()
+            }
         };
         match nimo.ask(&ask).await {
             Ok(answer) => {
-                write!(output, "{}", render::answer(&answer, nimo.lexicon(), emphasis))?;
+                write!(
+                    output,
+                    "{}",
+                    render::answer(&answer, nimo.lexicon(), emphasis)
+                )?;
                 answered += 1;
                 last = answer.results.more.then_some(ask);
                 if last.is_some() {
@@ -91,7 +118,10 @@ pub async fn run(nimo: &Nimo, input: impl BufRead, mut output: impl Write, empha
             Err(AskError::Problem(p)) => write!(output, "{}", render::problem(&p))?,
             Err(AskError::Internal(e)) => {
                 tracing::error!(error = %e, "answering in chat failed");
-                writeln!(output, "申し訳ありません、内部でエラーが起きました。もう一度お試しください。")?;
+                writeln!(
+                    output,
+                    "申し訳ありません、内部でエラーが起きました。もう一度お試しください。"
+                )?;
             }
         }
     }

@@ -19,7 +19,11 @@ use crate::setup::{self, Config};
 use render::Emphasis;
 
 #[derive(Debug, Parser)]
-#[command(name = "nimo", version, about = "にも包括の資料を検索し、事前課題の提出を支えるアシスタント")]
+#[command(
+    name = "nimo",
+    version,
+    about = "にも包括の資料を検索し、事前課題の提出を支えるアシスタント"
+)]
 pub struct Cli {
     /// Where the database and the search index live.
     #[arg(long, env = "NIMO_DATA_DIR", default_value = "data", global = true)]
@@ -89,7 +93,10 @@ pub enum Command {
 }
 
 fn config(cli: &Cli) -> Config {
-    Config { data_dir: cli.data_dir.clone(), lexicon_dir: cli.lexicon.clone() }
+    Config {
+        data_dir: cli.data_dir.clone(),
+        lexicon_dir: cli.lexicon.clone(),
+    }
 }
 
 fn parse_year(s: &str) -> Option<i32> {
@@ -141,18 +148,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         last_shown = pct;
                     }
                 }
-                IngestEvent::Committing { documents } if documents >= 20 => {
-                    if interactive {
-                        eprint!("\r{documents}件の文書を保存・索引中…");
-                    }
+                IngestEvent::Committing { documents } if documents >= 20 && interactive => {
+                    eprint!("\r{documents}件の文書を保存・索引中…");
                 }
                 _ => {}
             };
             let report = nimo.ingest(paths, *force, &mut progress).await?;
             write!(stdout, "{}", render::ingest(&report))?;
-            if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
-        Command::Ask { query, region, topic, year, limit, offset, json } => {
+        Command::Ask {
+            query,
+            region,
+            topic,
+            year,
+            limit,
+            offset,
+            json,
+        } => {
             let year = match year {
                 Some(y) => match parse_year(y) {
                     Some(y) => Some(y),
@@ -177,13 +194,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         serde_json::to_writer(&mut stdout, &AnswerView::new(&answer))?;
                         writeln!(stdout)?;
                     } else {
-                        write!(stdout, "{}", render::answer(&answer, nimo.lexicon(), emphasis()))?;
+                        write!(
+                            stdout,
+                            "{}",
+                            render::answer(&answer, nimo.lexicon(), emphasis())
+                        )?;
                     }
                     ExitCode::SUCCESS
                 }
                 Err(AskError::Problem(p)) => {
                     if *json {
-                        serde_json::to_writer(&mut stdout, &serde_json::json!({"error": p.to_string(), "hits": []}))?;
+                        serde_json::to_writer(
+                            &mut stdout,
+                            &serde_json::json!({"error": p.to_string(), "hits": []}),
+                        )?;
                         writeln!(stdout)?;
                     } else {
                         eprint!("{}", render::problem(&p));
@@ -196,7 +220,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Regions { json } => {
             let directory = nimo.regions();
             if *json {
-                let regions: Vec<RegionView> = directory.regions.iter().map(RegionView::new).collect();
+                let regions: Vec<RegionView> =
+                    directory.regions.iter().map(RegionView::new).collect();
                 serde_json::to_writer(&mut stdout, &serde_json::json!({ "regions": regions }))?;
                 writeln!(stdout)?;
             } else {
@@ -248,13 +273,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn inspect(config: &Config, path: &PathBuf) -> anyhow::Result<ExitCode> {
     let lexicon = config.lexicon()?;
     let bytes = std::fs::read(path)?;
-    let id = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let id = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     match corpus::parse_bytes(&id, &bytes, &lexicon) {
         Ok(doc) => {
             println!("文書: {}（{}）", doc.title, doc.form);
             println!(
                 "年度: {}　シート: {}　文章: {}件",
-                doc.fiscal_year.map(crate::domain::era::era_label).unwrap_or_else(|| "不明".into()),
+                doc.fiscal_year
+                    .map(crate::domain::era::era_label)
+                    .unwrap_or_else(|| "不明".into()),
                 doc.sheets,
                 doc.passages.len()
             );
@@ -263,7 +293,12 @@ fn inspect(config: &Config, path: &PathBuf) -> anyhow::Result<ExitCode> {
                 let key = (p.region.key(), p.section.clone());
                 if last.as_ref() != Some(&key) {
                     if last.as_ref().map(|l| &l.0) != Some(&key.0) {
-                        println!("\n■ {}（{}・{:?}）", p.region.name, p.region.kind.label(), p.region_source);
+                        println!(
+                            "\n■ {}（{}・{:?}）",
+                            p.region.name,
+                            p.region.kind.label(),
+                            p.region_source
+                        );
                     }
                     println!("  ・{}", p.section);
                     last = Some(key);

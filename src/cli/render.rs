@@ -31,7 +31,11 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     let r = &answer.results;
     let filters = describe_filters(u, lex);
     let subject = if u.request.text.is_empty() {
-        if filters.is_empty() { "すべての資料".to_string() } else { format!("{filters}の資料") }
+        if filters.is_empty() {
+            "すべての資料".to_string()
+        } else {
+            format!("{filters}の資料")
+        }
     } else {
         format!("「{}」の検索結果", u.request.text)
     };
@@ -59,7 +63,12 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     if !filters.is_empty() && !u.request.text.is_empty() {
         let _ = writeln!(out, "条件: {filters}");
     }
-    let expanded: Vec<&String> = u.request.expansions.iter().flat_map(|e| e.terms.iter()).collect();
+    let expanded: Vec<&String> = u
+        .request
+        .expansions
+        .iter()
+        .flat_map(|e| e.terms.iter())
+        .collect();
     if !expanded.is_empty() {
         let words: Vec<&str> = expanded.iter().take(6).map(|s| s.as_str()).collect();
         let _ = writeln!(out, "関連語も検索: {}", words.join("・"));
@@ -67,10 +76,24 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     let (open, close) = emphasis.marks();
     for (i, hit) in r.hits.iter().enumerate() {
         let p = &hit.passage;
-        let year = p.fiscal_year.map(era_label).unwrap_or_else(|| "年度不明".into());
+        let year = p
+            .fiscal_year
+            .map(era_label)
+            .unwrap_or_else(|| "年度不明".into());
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}. {} ｜ {} ｜ {}", from + i, p.region.name, p.section, year);
-        let _ = writeln!(out, "   {}", hit.snippet.marked(open, close, |s| s.to_string()));
+        let _ = writeln!(
+            out,
+            "{}. {} ｜ {} ｜ {}",
+            from + i,
+            p.region.name,
+            p.section,
+            year
+        );
+        let _ = writeln!(
+            out,
+            "   {}",
+            hit.snippet.marked(open, close, |s| s.to_string())
+        );
         let _ = writeln!(out, "   出典: {}（{}）", p.doc_title, p.doc);
     }
     if r.more {
@@ -116,7 +139,14 @@ pub fn topics(lex: &Lexicon) -> String {
     let mut out = String::from("テーマ（--topic に名前・ID・言い換えのどれでも指定できます）\n");
     for t in lex.taxonomy.topics() {
         let menu = t.menu.map(|m| format!("メニュー{m}: ")).unwrap_or_default();
-        let _ = writeln!(out, "  {}{}  [{}]  {}", menu, t.name, t.id, t.synonyms.join("・"));
+        let _ = writeln!(
+            out,
+            "  {}{}  [{}]  {}",
+            menu,
+            t.name,
+            t.id,
+            t.synonyms.join("・")
+        );
     }
     out
 }

@@ -31,11 +31,7 @@ fn era_base(era: &str) -> Option<i32> {
 }
 
 fn era_number(n: &str) -> Option<i32> {
-    if n == "元" {
-        Some(1)
-    } else {
-        n.parse().ok()
-    }
+    if n == "元" { Some(1) } else { n.parse().ok() }
 }
 
 /// Calendar year and optional month → fiscal year.
@@ -96,14 +92,21 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
         let explicit_fiscal = caps.name("fy").is_some();
         let year = base + n;
         found.push(YearMention {
-            fiscal_year: if explicit_fiscal { year } else { fiscal_year_of(year, month) },
+            fiscal_year: if explicit_fiscal {
+                year
+            } else {
+                fiscal_year_of(year, month)
+            },
             span: whole.range(),
             explicit_fiscal,
         });
     }
     for caps in WESTERN_RE.captures_iter(text) {
         let whole = caps.get(0).expect("match");
-        if found.iter().any(|f| f.span.start < whole.end() && whole.start() < f.span.end) {
+        if found
+            .iter()
+            .any(|f| f.span.start < whole.end() && whole.start() < f.span.end)
+        {
             continue;
         }
         let year: i32 = caps["y"].parse().expect("digits");
@@ -113,7 +116,11 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
             .filter(|m| (1..=12).contains(m));
         let explicit_fiscal = caps.name("fy").is_some();
         found.push(YearMention {
-            fiscal_year: if explicit_fiscal { year } else { fiscal_year_of(year, month) },
+            fiscal_year: if explicit_fiscal {
+                year
+            } else {
+                fiscal_year_of(year, month)
+            },
             span: whole.range(),
             explicit_fiscal,
         });
@@ -149,7 +156,10 @@ mod tests {
     use crate::domain::text::nfkc;
 
     fn years(s: &str) -> Vec<i32> {
-        find_years(&nfkc(s)).into_iter().map(|m| m.fiscal_year).collect()
+        find_years(&nfkc(s))
+            .into_iter()
+            .map(|m| m.fiscal_year)
+            .collect()
     }
 
     #[test]
@@ -174,7 +184,10 @@ mod tests {
 
     #[test]
     fn bare_era_letters() {
-        assert_eq!(years("H30 R1 R2 R3 R4以降"), vec![2018, 2019, 2020, 2021, 2022]);
+        assert_eq!(
+            years("H30 R1 R2 R3 R4以降"),
+            vec![2018, 2019, 2020, 2021, 2022]
+        );
         assert!(years("PDCA を回す").is_empty());
         assert!(years("R●年●月").is_empty());
         assert!(years("HR3").is_empty());

@@ -120,9 +120,19 @@ pub struct SectionRule {
 impl SectionRule {
     pub fn matches(&self, normalized_line: &str) -> bool {
         (!self.all.is_empty() || !self.any.is_empty())
-            && self.all.iter().all(|k| normalized_line.contains(k.as_str()))
-            && (self.any.is_empty() || self.any.iter().any(|k| normalized_line.contains(k.as_str())))
-            && !self.none.iter().any(|k| normalized_line.contains(k.as_str()))
+            && self
+                .all
+                .iter()
+                .all(|k| normalized_line.contains(k.as_str()))
+            && (self.any.is_empty()
+                || self
+                    .any
+                    .iter()
+                    .any(|k| normalized_line.contains(k.as_str())))
+            && !self
+                .none
+                .iter()
+                .any(|k| normalized_line.contains(k.as_str()))
     }
 }
 
@@ -181,7 +191,8 @@ impl Lexicon {
                 .iter()
                 .flat_map(|v| v.from.iter().map(|f| (f.clone(), v.to.clone()))),
         );
-        let topics: TopicsFile = toml::from_str(&files.topics).map_err(|e| err("topics.toml", &e))?;
+        let topics: TopicsFile =
+            toml::from_str(&files.topics).map_err(|e| err("topics.toml", &e))?;
         let mut ids = HashSet::new();
         for t in &topics.topic {
             if !ids.insert(t.id.clone()) {
@@ -201,7 +212,10 @@ impl Lexicon {
                 .collect()
         };
         let norm_words = |words: &[String]| -> HashSet<String> {
-            words.iter().map(|w| normalizer.normalize(w).to_lowercase()).collect()
+            words
+                .iter()
+                .map(|w| normalizer.normalize(w).to_lowercase())
+                .collect()
         };
         let mut term_variants = HashMap::new();
         for v in &language.term_variant {
@@ -212,8 +226,14 @@ impl Lexicon {
         Ok(Lexicon {
             furniture: compile("sections.toml furniture", &sections.furniture)?,
             forms: sections.form,
-            trailing_frames: compile("language.toml query_trailing_frames", &language.query_trailing_frames)?,
-            leading_frames: compile("language.toml query_leading_frames", &language.query_leading_frames)?,
+            trailing_frames: compile(
+                "language.toml query_trailing_frames",
+                &language.query_trailing_frames,
+            )?,
+            leading_frames: compile(
+                "language.toml query_leading_frames",
+                &language.query_leading_frames,
+            )?,
             stopwords: norm_words(&language.stopwords),
             query_stopwords: norm_words(&language.query_stopwords),
             term_variants,
@@ -247,7 +267,11 @@ mod tests {
     #[test]
     fn topics_resolve_from_what_people_type() {
         let lex = Lexicon::embedded();
-        let t = |s: &str| lex.taxonomy.resolve(s, &lex.normalizer).map(|t| t.id.clone());
+        let t = |s: &str| {
+            lex.taxonomy
+                .resolve(s, &lex.normalizer)
+                .map(|t| t.id.clone())
+        };
         assert_eq!(t("peer").as_deref(), Some("peer"));
         assert_eq!(t("ピアサポーター").as_deref(), Some("peer"));
         assert_eq!(t("住宅確保").as_deref(), Some("sumai"));
@@ -259,7 +283,9 @@ mod tests {
     #[test]
     fn passages_are_tagged_with_their_topics() {
         let lex = Lexicon::embedded();
-        let text = lex.normalizer.normalize("精神障がい者ピアサポーターを養成し、住まいの確保を支援");
+        let text = lex
+            .normalizer
+            .normalize("精神障がい者ピアサポーターを養成し、住まいの確保を支援");
         let tags = lex.taxonomy.tag(&text);
         assert!(tags.contains(&"peer".to_string()));
         assert!(tags.contains(&"sumai".to_string()));

@@ -51,7 +51,11 @@ pub struct Passage {
 impl Passage {
     /// 「青森県・津軽圏域 ／ 令和２年度 … 「事前課題」 ／ 支援事業の成果 ／ 令和2年度」
     pub fn citation(&self) -> String {
-        let mut parts = vec![self.region.name.clone(), self.doc_title.clone(), self.section.clone()];
+        let mut parts = vec![
+            self.region.name.clone(),
+            self.doc_title.clone(),
+            self.section.clone(),
+        ];
         if let Some(y) = self.fiscal_year {
             parts.push(era_label(y));
         }

@@ -25,7 +25,12 @@ pub struct IndexState {
 pub trait PassageIndex: Send + Sync {
     /// Replaces, in one commit, every passage of the given documents and removes the
     /// documents listed in `removed`; records the store generation it reflects.
-    fn replace_documents(&self, documents: &[Document], removed: &[String], generation: u64) -> Result<(), IndexError>;
+    fn replace_documents(
+        &self,
+        documents: &[Document],
+        removed: &[String],
+        generation: u64,
+    ) -> Result<(), IndexError>;
     /// Searches; an empty request text lists the filtered passages in document order.
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError>;
     /// Number of passages indexed.

@@ -49,7 +49,8 @@ impl RegionDirectory {
             // An area whose prefecture is ambiguous (西部圏域) matches all known ones.
             if r.prefecture.is_none() {
                 let last = r.path.last().cloned().unwrap_or_default();
-                return self.keys_where(|k| k.key.rsplit(KEY_SEPARATOR).next() == Some(last.as_str()));
+                return self
+                    .keys_where(|k| k.key.rsplit(KEY_SEPARATOR).next() == Some(last.as_str()));
             }
             return vec![r.key()];
         }
@@ -78,7 +79,12 @@ impl RegionDirectory {
     }
 
     fn keys_where(&self, pred: impl Fn(&KnownRegion) -> bool) -> Vec<String> {
-        let set: BTreeSet<String> = self.regions.iter().filter(|k| pred(k)).map(|k| k.key.clone()).collect();
+        let set: BTreeSet<String> = self
+            .regions
+            .iter()
+            .filter(|k| pred(k))
+            .map(|k| k.key.clone())
+            .collect();
         set.into_iter().collect()
     }
 
@@ -87,7 +93,10 @@ impl RegionDirectory {
     fn names(&self, lex: &Lexicon) -> Vec<(String, String)> {
         let mut names = Vec::new();
         for k in &self.regions {
-            names.push((lex.normalizer.normalize(&k.name).replace(' ', ""), k.key.clone()));
+            names.push((
+                lex.normalizer.normalize(&k.name).replace(' ', ""),
+                k.key.clone(),
+            ));
             if let Some(last) = k.key.rsplit(KEY_SEPARATOR).next()
                 && char_len(last) >= 3
             {
@@ -106,9 +115,9 @@ impl RegionDirectory {
 fn outermost(keys: Vec<String>) -> Vec<String> {
     keys.iter()
         .filter(|k| {
-            !keys
-                .iter()
-                .any(|o| o != *k && k.starts_with(o.as_str()) && k[o.len()..].starts_with(KEY_SEPARATOR))
+            !keys.iter().any(|o| {
+                o != *k && k.starts_with(o.as_str()) && k[o.len()..].starts_with(KEY_SEPARATOR)
+            })
         })
         .cloned()
         .collect()
@@ -166,22 +175,36 @@ pub struct Understood {
 /// Why a question cannot be searched at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryProblem {
-    #[error("質問が空です。調べたい地域やテーマを入力してください（例: 「ピアサポーターの養成」「世田谷区の取組」）。")]
+    #[error(
+        "質問が空です。調べたい地域やテーマを入力してください（例: 「ピアサポーターの養成」「世田谷区の取組」）。"
+    )]
     Empty,
     #[error("「{typed}」という地域は見つかりませんでした。")]
-    UnknownRegion { typed: String, suggestions: Vec<String> },
+    UnknownRegion {
+        typed: String,
+        suggestions: Vec<String>,
+    },
     #[error("「{typed}」というテーマは見つかりませんでした。")]
-    UnknownTopic { typed: String, suggestions: Vec<String> },
+    UnknownTopic {
+        typed: String,
+        suggestions: Vec<String>,
+    },
 }
 
 /// Turns what a person asked into a search request.
-pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Result<Understood, QueryProblem> {
+pub fn understand(
+    ask: &Ask,
+    lex: &Lexicon,
+    directory: &RegionDirectory,
+) -> Result<Understood, QueryProblem> {
     let mut notes = Vec::new();
     let cleaned: String = clean_control(&ask.question).replace(['\n', '\t', '\u{000C}'], " ");
     let mut question = cleaned.trim().to_string();
     if char_len(&question) > MAX_QUESTION_CHARS {
         question = truncate_chars(&question, MAX_QUESTION_CHARS).to_string();
-        notes.push(format!("質問が長いため、最初の{MAX_QUESTION_CHARS}文字で検索しました。"));
+        notes.push(format!(
+            "質問が長いため、最初の{MAX_QUESTION_CHARS}文字で検索しました。"
+        ));
     }
     let mut text = lex.normalizer.normalize(&question);
 
@@ -189,7 +212,12 @@ pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Resu
     let mut regions = Vec::new();
     let mut region_label = None;
     let mut region_from_question = false;
-    if let Some(typed) = ask.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(typed) = ask
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         regions = directory.resolve(typed, lex);
         if regions.is_empty() {
             return Err(QueryProblem::UnknownRegion {
@@ -222,7 +250,12 @@ pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Resu
     // Topic: an explicit option filters; topics named in the question widen the search.
     let mut topic = None;
     let mut topic_label = None;
-    if let Some(typed) = ask.topic.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(typed) = ask
+        .topic
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         match lex.taxonomy.resolve(typed, &lex.normalizer) {
             Some(t) => {
                 topic = Some(t.id.clone());
@@ -231,7 +264,12 @@ pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Resu
             None => {
                 return Err(QueryProblem::UnknownTopic {
                     typed: typed.to_string(),
-                    suggestions: lex.taxonomy.topics().iter().map(|t| t.name.clone()).collect(),
+                    suggestions: lex
+                        .taxonomy
+                        .topics()
+                        .iter()
+                        .map(|t| t.name.clone())
+                        .collect(),
                 });
             }
         }
@@ -286,15 +324,14 @@ pub fn understand(ask: &Ask, lex: &Lexicon, directory: &RegionDirectory) -> Resu
 }
 
 /// The longest place name in the question: a region in the index or any place the
-/// gazetteer knows. Returns its byte span and region keys.
-fn region_in_question(text: &str, lex: &Lexicon, directory: &RegionDirectory) -> Option<((usize, usize), Vec<String>)> {
-    let mut best: Option<((usize, usize), Vec<String>)> = None;
-    let consider = |span: (usize, usize), keys: Vec<String>, best: &mut Option<((usize, usize), Vec<String>)>| {
-        let longer = best.as_ref().is_none_or(|(b, _)| span.1 - span.0 > b.1 - b.0);
-        if longer && !keys.is_empty() {
-            *best = Some((span, keys));
-        }
-    };
+/// gazetteer knows, together with the places containing it written right before it
+/// (「愛知県名古屋市東ブロック」). Returns its byte span and region keys.
+fn region_in_question(
+    text: &str,
+    lex: &Lexicon,
+    directory: &RegionDirectory,
+) -> Option<((usize, usize), Vec<String>)> {
+    let mut candidates: Vec<((usize, usize), Vec<String>)> = Vec::new();
     let mut by_name: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
     for (name, key) in directory.names(lex) {
         if !name.is_empty() {
@@ -302,8 +339,8 @@ fn region_in_question(text: &str, lex: &Lexicon, directory: &RegionDirectory) ->
         }
     }
     for (name, keys) in by_name {
-        if let Some(pos) = text.find(&name) {
-            consider((pos, pos + name.len()), keys.into_iter().collect(), &mut best);
+        for (pos, _) in text.match_indices(name.as_str()) {
+            candidates.push(((pos, pos + name.len()), keys.iter().cloned().collect()));
         }
     }
     for m in lex.gazetteer.find_mentions(text, true) {
@@ -327,9 +364,34 @@ fn region_in_question(text: &str, lex: &Lexicon, directory: &RegionDirectory) ->
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        consider((m.start, m.end), keys, &mut best);
+        if !keys.is_empty() {
+            candidates.push(((m.start, m.end), keys));
+        }
     }
-    best
+    let (mut span, keys) = candidates
+        .iter()
+        .max_by(|a, b| {
+            (a.0.1 - a.0.0)
+                .cmp(&(b.0.1 - b.0.0))
+                .then(b.0.0.cmp(&a.0.0))
+        })
+        .cloned()?;
+    // Take in the containing places written just before (「名古屋市」 before 「東ブロック」).
+    loop {
+        let before = text[..span.0].trim_end_matches(['・', ' ', 'の']);
+        let extended = candidates.iter().find(|((s, e), outer)| {
+            *e == before.len()
+                && *s < span.0
+                && outer
+                    .iter()
+                    .any(|o| keys.iter().any(|k| k.starts_with(o.as_str()) && k != o))
+        });
+        match extended {
+            Some(((s, _), _)) => span.0 = *s,
+            None => break,
+        }
+    }
+    Some((span, keys))
 }
 
 /// Removes the frame of a question (「…に取り組んでいる圏域はどこですか」) and leaves its subject.
@@ -363,7 +425,11 @@ pub fn suggest_regions(typed: &str, directory: &RegionDirectory, lex: &Lexicon) 
         .filter(|(score, _)| *score >= 1)
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
-    scored.into_iter().take(5).map(|(_, k)| k.name.clone()).collect()
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, k)| k.name.clone())
+        .collect()
 }
 
 /// A human description of the filters, for result headers: 「神奈川県・令和2年度」.
@@ -391,7 +457,13 @@ mod tests {
         let lex = Lexicon::embedded();
         let mk = |written: &str| {
             let r = lex.gazetteer.parse_region(written).unwrap();
-            KnownRegion { key: r.key(), name: r.name.clone(), prefecture: r.prefecture.clone(), kind: r.kind, passages: 3 }
+            KnownRegion {
+                key: r.key(),
+                name: r.name.clone(),
+                prefecture: r.prefecture.clone(),
+                kind: r.kind,
+                passages: 3,
+            }
         };
         RegionDirectory {
             regions: vec![
@@ -408,7 +480,15 @@ mod tests {
 
     fn ask(q: &str) -> Understood {
         let lex = Lexicon::embedded();
-        understand(&Ask { question: q.into(), ..Default::default() }, &lex, &directory()).unwrap()
+        understand(
+            &Ask {
+                question: q.into(),
+                ..Default::default()
+            },
+            &lex,
+            &directory(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -427,10 +507,26 @@ mod tests {
 
     #[test]
     fn question_frames_do_not_pollute_the_query() {
-        assert_eq!(ask("住まいの確保に取り組んでいる圏域はどこですか？").request.text, "住まいの確保");
-        assert_eq!(ask("ピアサポーターを養成している自治体は？").request.text, "ピアサポーターを養成");
-        assert_eq!(ask("アウトリーチについて教えてください").request.text, "アウトリーチ");
-        assert_eq!(ask("8050問題に取り組んでいるところはありますか").request.text, "8050問題");
+        assert_eq!(
+            ask("住まいの確保に取り組んでいる圏域はどこですか？")
+                .request
+                .text,
+            "住まいの確保"
+        );
+        assert_eq!(
+            ask("ピアサポーターを養成している自治体は？").request.text,
+            "ピアサポーターを養成"
+        );
+        assert_eq!(
+            ask("アウトリーチについて教えてください").request.text,
+            "アウトリーチ"
+        );
+        assert_eq!(
+            ask("8050問題に取り組んでいるところはありますか")
+                .request
+                .text,
+            "8050問題"
+        );
     }
 
     #[test]
@@ -456,17 +552,71 @@ mod tests {
     fn explicit_options() {
         let lex = Lexicon::embedded();
         let dir = directory();
-        let u = understand(&Ask { question: "".into(), region: Some("津軽".into()), ..Default::default() }, &lex, &dir).unwrap();
+        let u = understand(
+            &Ask {
+                question: "".into(),
+                region: Some("津軽".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap();
         assert_eq!(u.request.regions, vec!["青森県/津軽圏域"]);
-        let u = understand(&Ask { question: "".into(), region: Some("東京都".into()), ..Default::default() }, &lex, &dir).unwrap();
+        let u = understand(
+            &Ask {
+                question: "".into(),
+                region: Some("東京都".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap();
         assert_eq!(u.request.regions, vec!["東京都"]);
-        let u = understand(&Ask { question: "".into(), region: Some("名古屋".into()), ..Default::default() }, &lex, &dir).unwrap();
+        let u = understand(
+            &Ask {
+                question: "".into(),
+                region: Some("名古屋".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap();
         assert_eq!(u.request.regions, vec!["愛知県/名古屋市"]);
-        let err = understand(&Ask { question: "研修".into(), region: Some("アトランティス".into()), ..Default::default() }, &lex, &dir).unwrap_err();
+        let err = understand(
+            &Ask {
+                question: "研修".into(),
+                region: Some("アトランティス".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap_err();
         assert!(matches!(err, QueryProblem::UnknownRegion { .. }));
-        let err = understand(&Ask { question: "研修".into(), topic: Some("宇宙開発".into()), ..Default::default() }, &lex, &dir).unwrap_err();
+        let err = understand(
+            &Ask {
+                question: "研修".into(),
+                topic: Some("宇宙開発".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap_err();
         assert!(matches!(err, QueryProblem::UnknownTopic { .. }));
-        let u = understand(&Ask { question: "".into(), topic: Some("ピア".into()), ..Default::default() }, &lex, &dir).unwrap();
+        let u = understand(
+            &Ask {
+                question: "".into(),
+                topic: Some("ピア".into()),
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap();
         assert_eq!(u.request.topic.as_deref(), Some("peer"));
     }
 
@@ -474,15 +624,47 @@ mod tests {
     fn bad_questions_never_panic() {
         let lex = Lexicon::embedded();
         let dir = directory();
-        for q in ["", "   ", "？？？", "\u{0000}\u{0007}", "\"\"\"", "a:b(c)^2~", "(((((", "東京都\n\n\t"] {
-            let _ = understand(&Ask { question: q.into(), ..Default::default() }, &lex, &dir);
+        for q in [
+            "",
+            "   ",
+            "？？？",
+            "\u{0000}\u{0007}",
+            "\"\"\"",
+            "a:b(c)^2~",
+            "(((((",
+            "東京都\n\n\t",
+        ] {
+            let _ = understand(
+                &Ask {
+                    question: q.into(),
+                    ..Default::default()
+                },
+                &lex,
+                &dir,
+            );
         }
         let long = "ピア".repeat(5000);
-        let u = understand(&Ask { question: long, ..Default::default() }, &lex, &dir).unwrap();
+        let u = understand(
+            &Ask {
+                question: long,
+                ..Default::default()
+            },
+            &lex,
+            &dir,
+        )
+        .unwrap();
         assert!(char_len(&u.request.text) <= MAX_QUESTION_CHARS);
         assert_eq!(u.notes.len(), 1);
         assert_eq!(
-            understand(&Ask { question: "  ？ ".into(), ..Default::default() }, &lex, &dir).unwrap_err(),
+            understand(
+                &Ask {
+                    question: "  ？ ".into(),
+                    ..Default::default()
+                },
+                &lex,
+                &dir
+            )
+            .unwrap_err(),
             QueryProblem::Empty
         );
     }

@@ -218,7 +218,10 @@ impl Gazetteer {
             }
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() < 4 {
-                return Err(format!("municipalities.tsv line {}: expected 6 columns", n + 1));
+                return Err(format!(
+                    "municipalities.tsv line {}: expected 6 columns",
+                    n + 1
+                ));
             }
             let parent = cols.get(4).filter(|s| !s.is_empty()).map(|s| s.to_string());
             let kind = match cols[3] {
@@ -228,7 +231,10 @@ impl Gazetteer {
                 other => return Err(format!("line {}: unknown kind {other}", n + 1)),
             };
             if prefectures.insert(cols[1].to_string()) {
-                prefecture_order.push((cols[0].get(..2).unwrap_or("").to_string(), cols[1].to_string()));
+                prefecture_order.push((
+                    cols[0].get(..2).unwrap_or("").to_string(),
+                    cols[1].to_string(),
+                ));
             }
             municipalities.push(Municipality {
                 code: cols[0].to_string(),
@@ -303,7 +309,10 @@ impl Gazetteer {
     /// 「千葉市圏域」, 「葛飾区」. Returns `None` for anything that is not only a region name.
     pub fn parse_region(&self, written: &str) -> Option<Region> {
         let display = written.split_whitespace().collect::<Vec<_>>().join(" ");
-        let s: String = nfkc(&display).chars().filter(|c| !c.is_whitespace()).collect();
+        let s: String = nfkc(&display)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if s.is_empty() || s.chars().count() > 40 || s.contains(NOT_IN_REGION_NAMES) {
             return None;
         }
@@ -329,7 +338,11 @@ impl Gazetteer {
         // 2. A municipality, longest name first, in the stated prefecture if any.
         let mut best: Option<&Municipality> = None;
         let mut ambiguous = false;
-        for (end, _) in rest.char_indices().skip(1).chain(std::iter::once((rest.len(), ' '))) {
+        for (end, _) in rest
+            .char_indices()
+            .skip(1)
+            .chain(std::iter::once((rest.len(), ' ')))
+        {
             let head = &rest[..end];
             let candidates: Vec<&Municipality> = self
                 .municipalities_named(head)
@@ -341,8 +354,16 @@ impl Gazetteer {
             // Tokyo's special wards are written alone; other prefectures' same-named places
             // are not, so a lone 「北区」 is 東京都北区.
             let preferred: Vec<&Municipality> = if candidates.len() > 1 {
-                let tokyo: Vec<_> = candidates.iter().copied().filter(|m| m.prefecture == "東京都").collect();
-                if tokyo.len() == 1 { tokyo } else { candidates.clone() }
+                let tokyo: Vec<_> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|m| m.prefecture == "東京都")
+                    .collect();
+                if tokyo.len() == 1 {
+                    tokyo
+                } else {
+                    candidates.clone()
+                }
             } else {
                 candidates.clone()
             };
@@ -389,7 +410,12 @@ impl Gazetteer {
                     path.push(city.clone());
                 }
                 path.push(a);
-                Some(Region { name: display, prefecture, kind: RegionKind::Area, path })
+                Some(Region {
+                    name: display,
+                    prefecture,
+                    kind: RegionKind::Area,
+                    path,
+                })
             }
             Tail::Block(b) => {
                 let p = prefecture?;
@@ -426,7 +452,11 @@ impl Gazetteer {
             }
             match found {
                 Some((end, regions)) => {
-                    mentions.push(RegionMention { start, end, regions });
+                    mentions.push(RegionMention {
+                        start,
+                        end,
+                        regions,
+                    });
                     while i < chars.len() && chars[i].0 < end {
                         i += 1;
                     }
@@ -465,12 +495,17 @@ impl Gazetteer {
         if munis.is_empty() && stems {
             // 「名古屋」「川崎」: a designated city is often named without 市.
             let city = format!("{name}市");
-            if self.municipalities.iter().any(|m| m.parent.as_deref() == Some(city.as_str())) {
+            if self
+                .municipalities
+                .iter()
+                .any(|m| m.parent.as_deref() == Some(city.as_str()))
+            {
                 munis = self.municipalities_named(&city).collect();
             }
         }
         if !munis.is_empty() {
-            let tokyo: Vec<&&Municipality> = munis.iter().filter(|m| m.prefecture == "東京都").collect();
+            let tokyo: Vec<&&Municipality> =
+                munis.iter().filter(|m| m.prefecture == "東京都").collect();
             if munis.len() > 1 && tokyo.len() == 1 && name.ends_with('区') {
                 out.push(tokyo[0].region(name));
             } else {
@@ -478,7 +513,12 @@ impl Gazetteer {
             }
             return out;
         }
-        out.extend(self.areas.iter().filter(|a| a.name == name).map(Area::region));
+        out.extend(
+            self.areas
+                .iter()
+                .filter(|a| a.name == name)
+                .map(Area::region),
+        );
         out
     }
 }
@@ -497,12 +537,18 @@ fn classify_tail(tail: &str) -> Tail {
         .and_then(|t| t.strip_suffix(')'))
         .unwrap_or(tail)
         .trim_matches('・');
-    if inner.is_empty() || matches!(inner, "圏域" | "市域全体" | "全域" | "全体" | "市全域" | "区全域") {
+    if inner.is_empty()
+        || matches!(
+            inner,
+            "圏域" | "市域全体" | "全域" | "全体" | "市全域" | "区全域"
+        )
+    {
         return Tail::Whole;
     }
     let plausible = |core: &str| {
         let n = core.chars().count();
-        (1..=12).contains(&n) && !core.contains(['の', 'は', 'を', 'が', 'に', 'で', 'と', '(', ')'])
+        (1..=12).contains(&n)
+            && !core.contains(['の', 'は', 'を', 'が', 'に', 'で', 'と', '(', ')'])
     };
     if let Some(core) = inner.strip_suffix("ブロック")
         && plausible(core)
@@ -525,39 +571,102 @@ pub(crate) mod tests {
         let areas: toml::Value =
             toml::from_str(include_str!("../../index/gazetteer/areas.toml")).unwrap();
         let areas: Vec<Area> = areas["areas"].clone().try_into().unwrap();
-        Gazetteer::from_tsv(include_str!("../../index/gazetteer/municipalities.tsv"), areas).unwrap()
+        Gazetteer::from_tsv(
+            include_str!("../../index/gazetteer/municipalities.tsv"),
+            areas,
+        )
+        .unwrap()
     }
 
     fn parse(s: &str) -> (String, RegionKind, String) {
-        let r = gazetteer().parse_region(s).unwrap_or_else(|| panic!("{s} not parsed"));
+        let r = gazetteer()
+            .parse_region(s)
+            .unwrap_or_else(|| panic!("{s} not parsed"));
         (r.key(), r.kind, r.prefecture.unwrap_or_default())
     }
 
     #[test]
     fn banners_of_the_sample_corpus() {
-        assert_eq!(parse("青森県・津軽圏域"), ("青森県/津軽圏域".into(), RegionKind::Area, "青森県".into()));
-        assert_eq!(parse("茨城県 "), ("茨城県".into(), RegionKind::Prefecture, "茨城県".into()));
-        assert_eq!(parse("千葉市圏域"), ("千葉県/千葉市".into(), RegionKind::City, "千葉県".into()));
+        assert_eq!(
+            parse("青森県・津軽圏域"),
+            ("青森県/津軽圏域".into(), RegionKind::Area, "青森県".into())
+        );
+        assert_eq!(
+            parse("茨城県 "),
+            ("茨城県".into(), RegionKind::Prefecture, "茨城県".into())
+        );
+        assert_eq!(
+            parse("千葉市圏域"),
+            ("千葉県/千葉市".into(), RegionKind::City, "千葉県".into())
+        );
         assert_eq!(
             parse("川崎市北部・中部圏域"),
-            ("神奈川県/川崎市/北部・中部圏域".into(), RegionKind::Area, "神奈川県".into())
+            (
+                "神奈川県/川崎市/北部・中部圏域".into(),
+                RegionKind::Area,
+                "神奈川県".into()
+            )
         );
         assert_eq!(
             parse("神奈川県・相模原市相模原圏域  "),
-            ("神奈川県/相模原市/相模原圏域".into(), RegionKind::Area, "神奈川県".into())
+            (
+                "神奈川県/相模原市/相模原圏域".into(),
+                RegionKind::Area,
+                "神奈川県".into()
+            )
         );
         assert_eq!(
             parse("愛知県・名古屋市（東ブロック） "),
-            ("愛知県/名古屋市/東ブロック".into(), RegionKind::Block, "愛知県".into())
+            (
+                "愛知県/名古屋市/東ブロック".into(),
+                RegionKind::Block,
+                "愛知県".into()
+            )
         );
-        assert_eq!(parse("愛知県・名古屋市（市域全体） "), ("愛知県/名古屋市".into(), RegionKind::City, "愛知県".into()));
-        assert_eq!(parse("葛飾区"), ("東京都/葛飾区".into(), RegionKind::Ward, "東京都".into()));
-        assert_eq!(parse("東京都 江戸川区  "), ("東京都/江戸川区".into(), RegionKind::Ward, "東京都".into()));
-        assert_eq!(parse("東京都・台東区圏域  "), ("東京都/台東区".into(), RegionKind::Ward, "東京都".into()));
-        assert_eq!(parse("石川県 南加賀圏域 "), ("石川県/南加賀圏域".into(), RegionKind::Area, "石川県".into()));
-        assert_eq!(parse("東京都世田谷区"), ("東京都/世田谷区".into(), RegionKind::Ward, "東京都".into()));
-        assert_eq!(parse(" さいたま市"), ("埼玉県/さいたま市".into(), RegionKind::City, "埼玉県".into()));
-        assert_eq!(parse("名古屋市東区"), ("愛知県/名古屋市/東区".into(), RegionKind::Ward, "愛知県".into()));
+        assert_eq!(
+            parse("愛知県・名古屋市（市域全体） "),
+            ("愛知県/名古屋市".into(), RegionKind::City, "愛知県".into())
+        );
+        assert_eq!(
+            parse("葛飾区"),
+            ("東京都/葛飾区".into(), RegionKind::Ward, "東京都".into())
+        );
+        assert_eq!(
+            parse("東京都 江戸川区  "),
+            ("東京都/江戸川区".into(), RegionKind::Ward, "東京都".into())
+        );
+        assert_eq!(
+            parse("東京都・台東区圏域  "),
+            ("東京都/台東区".into(), RegionKind::Ward, "東京都".into())
+        );
+        assert_eq!(
+            parse("石川県 南加賀圏域 "),
+            (
+                "石川県/南加賀圏域".into(),
+                RegionKind::Area,
+                "石川県".into()
+            )
+        );
+        assert_eq!(
+            parse("東京都世田谷区"),
+            ("東京都/世田谷区".into(), RegionKind::Ward, "東京都".into())
+        );
+        assert_eq!(
+            parse(" さいたま市"),
+            (
+                "埼玉県/さいたま市".into(),
+                RegionKind::City,
+                "埼玉県".into()
+            )
+        );
+        assert_eq!(
+            parse("名古屋市東区"),
+            (
+                "愛知県/名古屋市/東区".into(),
+                RegionKind::Ward,
+                "愛知県".into()
+            )
+        );
     }
 
     #[test]
@@ -601,8 +710,13 @@ pub(crate) mod tests {
 
     #[test]
     fn nesting_keys() {
-        let r = gazetteer().parse_region("愛知県・名古屋市（西ブロック）").unwrap();
-        assert_eq!(r.ancestor_keys(), vec!["愛知県", "愛知県/名古屋市", "愛知県/名古屋市/西ブロック"]);
+        let r = gazetteer()
+            .parse_region("愛知県・名古屋市（西ブロック）")
+            .unwrap();
+        assert_eq!(
+            r.ancestor_keys(),
+            vec!["愛知県", "愛知県/名古屋市", "愛知県/名古屋市/西ブロック"]
+        );
         assert_eq!(r.short_name(), "名古屋市（西ブロック）");
     }
 }

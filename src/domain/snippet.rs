@@ -20,7 +20,9 @@ impl Snippet {
         let mut hl: Vec<(usize, usize)> = highlights
             .iter()
             .copied()
-            .filter(|(s, e)| s < e && *e <= text.len() && text.is_char_boundary(*s) && text.is_char_boundary(*e))
+            .filter(|(s, e)| {
+                s < e && *e <= text.len() && text.is_char_boundary(*s) && text.is_char_boundary(*e)
+            })
             .collect();
         hl.sort();
         // Merge overlapping or touching ranges.
@@ -31,7 +33,11 @@ impl Snippet {
                 _ => merged.push((s, e)),
             }
         }
-        let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()))
+            .collect();
         let total_chars = bounds.len() - 1;
         let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
         let lead = max_chars / 6;
@@ -69,7 +75,10 @@ impl Snippet {
                 (s < e).then(|| (s - sb + body_start, e - sb + body_start))
             })
             .collect();
-        Snippet { text: out, highlights }
+        Snippet {
+            text: out,
+            highlights,
+        }
     }
 
     /// The snippet with each highlight wrapped in `open` … `close`; `escape` is applied to
@@ -97,7 +106,10 @@ mod tests {
     fn short_text_is_whole() {
         let s = Snippet::make("ピアサポーターの養成", &[(0, "ピアサポーター".len())], 160);
         assert_eq!(s.text, "ピアサポーターの養成");
-        assert_eq!(s.marked("**", "**", |t| t.to_string()), "**ピアサポーター**の養成");
+        assert_eq!(
+            s.marked("**", "**", |t| t.to_string()),
+            "**ピアサポーター**の養成"
+        );
     }
 
     #[test]

@@ -179,7 +179,9 @@ pub fn is_japanese_char(c: char) -> bool {
 
 /// Is `s` made only of katakana (and the long-vowel mark)?
 pub fn is_katakana(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '\u{30FD}' | '\u{30FE}'))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '\u{30FD}' | '\u{30FE}'))
 }
 
 #[cfg(test)]
@@ -220,7 +222,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_removed_but_lines_kept() {
-        assert_eq!(clean_control("\u{feff}a\r\nb\rc\u{0007}\u{200B}d\u{000C}e"), "a\nb\ncd\u{000C}e");
+        assert_eq!(
+            clean_control("\u{feff}a\r\nb\rc\u{0007}\u{200B}d\u{000C}e"),
+            "a\nb\ncd\u{000C}e"
+        );
     }
 
     #[test]

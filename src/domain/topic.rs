@@ -40,8 +40,15 @@ impl Taxonomy {
             .iter()
             .map(|t| t.synonyms.iter().map(norm).collect())
             .collect();
-        let related = topics.iter().map(|t| t.related.iter().map(norm).collect()).collect();
-        Taxonomy { topics, synonyms, related }
+        let related = topics
+            .iter()
+            .map(|t| t.related.iter().map(norm).collect())
+            .collect();
+        Taxonomy {
+            topics,
+            synonyms,
+            related,
+        }
     }
 
     pub fn topics(&self) -> &[Topic] {
@@ -61,7 +68,11 @@ impl Taxonomy {
             .enumerate()
             .filter(|(i, _)| {
                 self.synonyms[*i].iter().any(|w| lower.contains(w.as_str()))
-                    || self.related[*i].iter().filter(|w| lower.contains(w.as_str())).count() >= 2
+                    || self.related[*i]
+                        .iter()
+                        .filter(|w| lower.contains(w.as_str()))
+                        .count()
+                        >= 2
             })
             .map(|(_, t)| t.id.clone())
             .collect()
@@ -77,7 +88,7 @@ impl Taxonomy {
             t.id == q
                 || normalizer.normalize(&t.name).to_lowercase() == q
                 || normalizer.normalize(&t.title).to_lowercase() == q
-                || syns.iter().any(|s| *s == q)
+                || syns.contains(&q)
         });
         if let Some((t, _)) = exact {
             return Some(t);
@@ -88,7 +99,9 @@ impl Taxonomy {
             .zip(&self.synonyms)
             .find(|(t, syns)| {
                 normalizer.normalize(&t.name).contains(&q)
-                    || syns.iter().any(|s| s.contains(&q) || (q.chars().count() >= 2 && q.contains(s.as_str())))
+                    || syns.iter().any(|s| {
+                        s.contains(&q) || (q.chars().count() >= 2 && q.contains(s.as_str()))
+                    })
             })
             .map(|(t, _)| t)
     }
@@ -98,7 +111,11 @@ impl Taxonomy {
         let lower = normalized_query.to_lowercase();
         let mut out = Vec::new();
         for (t, syns) in self.topics.iter().zip(&self.synonyms) {
-            let mut hits: Vec<String> = syns.iter().filter(|s| lower.contains(s.as_str())).cloned().collect();
+            let mut hits: Vec<String> = syns
+                .iter()
+                .filter(|s| lower.contains(s.as_str()))
+                .cloned()
+                .collect();
             if !hits.is_empty() {
                 hits.sort_by_key(|s| std::cmp::Reverse(s.len()));
                 out.push((t, hits));

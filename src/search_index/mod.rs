@@ -17,14 +17,17 @@ use lindera::dictionary::Lattice;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
 
 use crate::analysis::JapaneseAnalyzer;
 use crate::domain::passage::{Document, Passage};
-use crate::domain::query::SearchRequest;
 use crate::domain::ports::{IndexError, IndexState, PassageIndex};
+use crate::domain::query::SearchRequest;
 use crate::domain::search::{Hit, SearchResults};
 use crate::domain::snippet::{SNIPPET_CHARS, Snippet};
 use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
@@ -121,7 +124,11 @@ impl TantivyIndex {
                 // Unreadable or from another version: it is derived data, start afresh.
                 for entry in std::fs::read_dir(dir).map_err(|e| IndexError(e.to_string()))? {
                     let path = entry.map_err(|e| IndexError(e.to_string()))?.path();
-                    let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
                 }
                 Index::create_in_dir(dir, schema).map_err(err("creating index"))?
             }
@@ -135,17 +142,34 @@ impl TantivyIndex {
         Self::with_index(Index::create_in_ram(schema), fields, analyzer)
     }
 
-    fn with_index(index: Index, fields: Fields, analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
-        index.tokenizers().register(MORPH, JapaneseTokenizer::morph(analyzer.clone()));
-        index.tokenizers().register(BIGRAM, JapaneseTokenizer::bigram(analyzer.clone()));
-        let writer = index.writer(64 * 1024 * 1024).map_err(err("opening writer"))?;
+    fn with_index(
+        index: Index,
+        fields: Fields,
+        analyzer: Arc<JapaneseAnalyzer>,
+    ) -> Result<TantivyIndex, IndexError> {
+        index
+            .tokenizers()
+            .register(MORPH, JapaneseTokenizer::morph(analyzer.clone()));
+        index
+            .tokenizers()
+            .register(BIGRAM, JapaneseTokenizer::bigram(analyzer.clone()));
+        let writer = index
+            .writer(64 * 1024 * 1024)
+            .map_err(err("opening writer"))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(err("opening reader"))?;
         let lexicon = analyzer.lexicon().fingerprint.clone();
-        Ok(TantivyIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, lexicon })
+        Ok(TantivyIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer,
+            lexicon,
+        })
     }
 
     fn to_document(&self, p: &Passage) -> Result<TantivyDocument, IndexError> {
@@ -179,8 +203,14 @@ impl TantivyIndex {
         Ok(())
     }
 
-    fn passage(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<Passage, IndexError> {
-        let doc: TantivyDocument = searcher.doc(address).map_err(err("reading stored passage"))?;
+    fn passage(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> Result<Passage, IndexError> {
+        let doc: TantivyDocument = searcher
+            .doc(address)
+            .map_err(err("reading stored passage"))?;
         let json = doc
             .get_first(self.fields.stored)
             .and_then(|v| v.as_str())
@@ -207,10 +237,16 @@ impl TantivyIndex {
             out.push(Box::new(BooleanQuery::new(any)));
         }
         if let Some(y) = req.fiscal_year {
-            out.push(Box::new(TermQuery::new(Term::from_field_i64(f.year, i64::from(y)), IndexRecordOption::Basic)));
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_i64(f.year, i64::from(y)),
+                IndexRecordOption::Basic,
+            )));
         }
         if let Some(t) = &req.topic {
-            out.push(Box::new(TermQuery::new(Term::from_field_text(f.topics, t), IndexRecordOption::Basic)));
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_text(f.topics, t),
+                IndexRecordOption::Basic,
+            )));
         }
         out
     }
@@ -227,7 +263,10 @@ impl TantivyIndex {
                 IndexRecordOption::WithFreqs,
             ))),
             _ => {
-                let terms = grams.iter().map(|g| (g.position, Term::from_field_text(f, &g.text))).collect();
+                let terms = grams
+                    .iter()
+                    .map(|g| (g.position, Term::from_field_text(f, &g.text)))
+                    .collect();
                 Some(Box::new(PhraseQuery::new_with_offset(terms)))
             }
         }
@@ -238,10 +277,16 @@ impl TantivyIndex {
         let f = self.fields.body;
         match terms.len() {
             0 => None,
-            1 => Some(Box::new(TermQuery::new(Term::from_field_text(f, &terms[0].text), IndexRecordOption::WithFreqs))),
+            1 => Some(Box::new(TermQuery::new(
+                Term::from_field_text(f, &terms[0].text),
+                IndexRecordOption::WithFreqs,
+            ))),
             _ => {
                 let base = terms[0].position;
-                let terms = terms.iter().map(|t| (t.position - base, Term::from_field_text(f, &t.text))).collect();
+                let terms = terms
+                    .iter()
+                    .map(|t| (t.position - base, Term::from_field_text(f, &t.text)))
+                    .collect();
                 Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1)))
             }
         }
@@ -253,14 +298,22 @@ impl TantivyIndex {
         let terms = self.analyzer.query_terms(&req.text);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut hl = Highlighter::default();
-        let boost = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) { (Occur::Should, Box::new(BoostQuery::new(q, b))) };
+        let boost = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(BoostQuery::new(q, b)))
+        };
         for t in &terms {
             should.push(boost(
-                Box::new(TermQuery::new(Term::from_field_text(f.body, &t.text), IndexRecordOption::WithFreqs)),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.body, &t.text),
+                    IndexRecordOption::WithFreqs,
+                )),
                 BOOST_MORPH,
             ));
             should.push(boost(
-                Box::new(TermQuery::new(Term::from_field_text(f.section, &t.text), IndexRecordOption::WithFreqs)),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.section, &t.text),
+                    IndexRecordOption::WithFreqs,
+                )),
                 BOOST_SECTION,
             ));
             if t.surface.chars().count() >= 2
@@ -282,12 +335,21 @@ impl TantivyIndex {
             let raw: String = req.text.chars().filter(|c| c.is_alphanumeric()).collect();
             if let Some(q) = self.bigram_query(&raw) {
                 should.push(boost(q, BOOST_BIGRAM));
-                hl.substrings.insert(self.analyzer.lexicon().normalizer.normalize(&raw).to_lowercase());
+                hl.substrings.insert(
+                    self.analyzer
+                        .lexicon()
+                        .normalizer
+                        .normalize(&raw)
+                        .to_lowercase(),
+                );
             }
         }
         for e in &req.expansions {
             should.push(boost(
-                Box::new(TermQuery::new(Term::from_field_text(f.topics, &e.topic), IndexRecordOption::Basic)),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.topics, &e.topic),
+                    IndexRecordOption::Basic,
+                )),
                 BOOST_TOPIC_TAG,
             ));
             for synonym in &e.terms {
@@ -311,25 +373,42 @@ impl TantivyIndex {
         Some((Box::new(BooleanQuery::new(should)), hl))
     }
 
-    fn listing(&self, req: &SearchRequest, filters: Vec<Box<dyn Query>>) -> Result<SearchResults, IndexError> {
+    fn listing(
+        &self,
+        req: &SearchRequest,
+        filters: Vec<Box<dyn Query>>,
+    ) -> Result<SearchResults, IndexError> {
         let searcher = self.reader.searcher();
         let query: Box<dyn Query> = if filters.is_empty() {
             Box::new(AllQuery)
         } else {
-            Box::new(BooleanQuery::new(filters.into_iter().map(|q| (Occur::Must, q)).collect()))
+            Box::new(BooleanQuery::new(
+                filters.into_iter().map(|q| (Occur::Must, q)).collect(),
+            ))
         };
         let total = searcher.search(&query, &Count).map_err(err("counting"))?;
         let collector = TopDocs::with_limit(req.limit.min(LIST_MAX))
             .and_offset(req.offset)
             .order_by_u64_field("sort_key", Order::Asc);
-        let found = searcher.search(&query, &collector).map_err(err("listing"))?;
+        let found = searcher
+            .search(&query, &collector)
+            .map_err(err("listing"))?;
         let mut hits = Vec::with_capacity(found.len());
         for (_, address) in found {
             let passage = self.passage(&searcher, address)?;
             let snippet = Snippet::make(&passage.text, &[], SNIPPET_CHARS);
-            hits.push(Hit { passage, score: 0.0, snippet });
+            hits.push(Hit {
+                passage,
+                score: 0.0,
+                snippet,
+            });
         }
-        Ok(SearchResults { more: req.offset + hits.len() < total, hits, total, took: Default::default() })
+        Ok(SearchResults {
+            more: req.offset + hits.len() < total,
+            hits,
+            total,
+            took: Default::default(),
+        })
     }
 }
 
@@ -341,11 +420,21 @@ struct Highlighter {
 }
 
 impl Highlighter {
-    fn ranges(&self, analyzer: &JapaneseAnalyzer, text: &str, lattice: &mut Lattice) -> Vec<(usize, usize)> {
+    fn ranges(
+        &self,
+        analyzer: &JapaneseAnalyzer,
+        text: &str,
+        lattice: &mut Lattice,
+    ) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut terms = Vec::new();
         analyzer.morph(text, lattice, &mut terms);
-        out.extend(terms.iter().filter(|t| self.terms.contains(&t.text)).map(|t| (t.start, t.end)));
+        out.extend(
+            terms
+                .iter()
+                .filter(|t| self.terms.contains(&t.text))
+                .map(|t| (t.start, t.end)),
+        );
         let mut normalized = analyzer.lexicon().normalizer.normalize_with_offsets(text);
         normalized.text.make_ascii_lowercase();
         for s in self.substrings.iter().filter(|s| !s.is_empty()) {
@@ -358,15 +447,25 @@ impl Highlighter {
 }
 
 impl PassageIndex for TantivyIndex {
-    fn replace_documents(&self, documents: &[Document], removed: &[String], generation: u64) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
+    fn replace_documents(
+        &self,
+        documents: &[Document],
+        removed: &[String],
+        generation: u64,
+    ) -> Result<(), IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError("writer lock poisoned".into()))?;
         let result = (|| {
             for id in removed.iter().chain(documents.iter().map(|d| &d.id)) {
                 writer.delete_term(Term::from_field_text(self.fields.doc, id));
             }
             for d in documents {
                 for p in &d.passages {
-                    writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
+                    writer
+                        .add_document(self.to_document(p)?)
+                        .map_err(err("adding passage"))?;
                 }
             }
             self.commit(&mut writer, generation)
@@ -387,13 +486,21 @@ impl PassageIndex for TantivyIndex {
             return Ok(results);
         };
         let searcher = self.reader.searcher();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters.into_iter().map(|q| (Occur::Must, q)).collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            filters.into_iter().map(|q| (Occur::Must, q)).collect();
         clauses.push((Occur::Must, content));
         let query = BooleanQuery::new(clauses);
         let want = (req.offset + req.limit).max(1);
-        let candidates = if req.per_region.is_some() { CANDIDATES.max(want * 4) } else { want };
+        let candidates = if req.per_region.is_some() {
+            CANDIDATES.max(want * 4)
+        } else {
+            want
+        };
         let (top, total) = searcher
-            .search(&query, &(TopDocs::with_limit(candidates).order_by_score(), Count))
+            .search(
+                &query,
+                &(TopDocs::with_limit(candidates).order_by_score(), Count),
+            )
             .map_err(err("searching"))?;
 
         // Keep at most `per_region` passages of a region in ranked order; the rest follow.
@@ -407,7 +514,11 @@ impl PassageIndex for TantivyIndex {
             for item in order {
                 let n = seen.entry(item.1.region.key()).or_default();
                 *n += 1;
-                if *n <= cap { first.push(item) } else { rest.push(item) }
+                if *n <= cap {
+                    first.push(item)
+                } else {
+                    rest.push(item)
+                }
             }
             first.extend(rest);
             order = first;
@@ -420,7 +531,11 @@ impl PassageIndex for TantivyIndex {
             .map(|(score, passage)| {
                 let ranges = highlighter.ranges(&self.analyzer, &passage.text, &mut lattice);
                 let snippet = Snippet::make(&passage.text, &ranges, SNIPPET_CHARS);
-                Hit { passage, score, snippet }
+                Hit {
+                    passage,
+                    score,
+                    snippet,
+                }
             })
             .collect();
         Ok(SearchResults {
@@ -436,15 +551,27 @@ impl PassageIndex for TantivyIndex {
     }
 
     fn state(&self) -> Result<Option<IndexState>, IndexError> {
-        let metas = self.index.load_metas().map_err(err("reading index metadata"))?;
-        let Some(rest) = metas.payload.as_deref().and_then(|p| p.strip_prefix(SCHEMA_VERSION)) else {
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(err("reading index metadata"))?;
+        let Some(rest) = metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix(SCHEMA_VERSION))
+        else {
             return Ok(None);
         };
         let mut parts = rest.split_whitespace();
-        let (Some(lexicon), Some(generation)) = (parts.next(), parts.next().and_then(|g| g.parse().ok())) else {
+        let (Some(lexicon), Some(generation)) =
+            (parts.next(), parts.next().and_then(|g| g.parse().ok()))
+        else {
             return Ok(None);
         };
-        Ok(Some(IndexState { lexicon: lexicon.to_string(), generation }))
+        Ok(Some(IndexState {
+            lexicon: lexicon.to_string(),
+            generation,
+        }))
     }
 
     fn lexicon(&self) -> String {
@@ -452,12 +579,19 @@ impl PassageIndex for TantivyIndex {
     }
 
     fn rebuild(&self, documents: &[Document], generation: u64) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().map_err(|_| IndexError("writer lock poisoned".into()))?;
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError("writer lock poisoned".into()))?;
         let result = (|| {
-            writer.delete_all_documents().map_err(err("clearing index"))?;
+            writer
+                .delete_all_documents()
+                .map_err(err("clearing index"))?;
             for d in documents {
                 for p in &d.passages {
-                    writer.add_document(self.to_document(p)?).map_err(err("adding passage"))?;
+                    writer
+                        .add_document(self.to_document(p)?)
+                        .map_err(err("adding passage"))?;
                 }
             }
             self.commit(&mut writer, generation)
@@ -473,7 +607,9 @@ impl TantivyIndex {
     /// Ids of every indexed passage (consistency checks, tests).
     pub fn passage_ids(&self) -> Result<Vec<String>, IndexError> {
         let searcher = self.reader.searcher();
-        let docs = searcher.search(&AllQuery, &DocSetCollector).map_err(err("listing"))?;
+        let docs = searcher
+            .search(&AllQuery, &DocSetCollector)
+            .map_err(err("listing"))?;
         let mut ids = Vec::with_capacity(docs.len());
         for address in docs {
             let d: TantivyDocument = searcher.doc(address).map_err(err("reading"))?;

@@ -38,11 +38,21 @@ impl Clone for JapaneseTokenizer {
 
 impl JapaneseTokenizer {
     pub fn morph(analyzer: Arc<JapaneseAnalyzer>) -> Self {
-        JapaneseTokenizer { analyzer, mode: Mode::Morph, lattice: Lattice::default(), terms: Vec::new() }
+        JapaneseTokenizer {
+            analyzer,
+            mode: Mode::Morph,
+            lattice: Lattice::default(),
+            terms: Vec::new(),
+        }
     }
 
     pub fn bigram(analyzer: Arc<JapaneseAnalyzer>) -> Self {
-        JapaneseTokenizer { analyzer, mode: Mode::Bigram, lattice: Lattice::default(), terms: Vec::new() }
+        JapaneseTokenizer {
+            analyzer,
+            mode: Mode::Bigram,
+            lattice: Lattice::default(),
+            terms: Vec::new(),
+        }
     }
 }
 
@@ -58,10 +68,16 @@ impl Tokenizer for JapaneseTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JapaneseTokenStream<'a> {
         self.terms.clear();
         match self.mode {
-            Mode::Morph => self.analyzer.morph(text, &mut self.lattice, &mut self.terms),
+            Mode::Morph => self
+                .analyzer
+                .morph(text, &mut self.lattice, &mut self.terms),
             Mode::Bigram => self.analyzer.bigrams(text, &mut self.terms),
         }
-        JapaneseTokenStream { terms: &self.terms, next: 0, token: Token::default() }
+        JapaneseTokenStream {
+            terms: &self.terms,
+            next: 0,
+            token: Token::default(),
+        }
     }
 }
 

@@ -54,7 +54,15 @@ impl DocumentStore for Store {
             .map_err(db_err("reading fingerprints"))?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.get("id"), SourceFingerprint { sha256: r.get("sha256"), lexicon: r.get("lexicon") }))
+            .map(|r| {
+                (
+                    r.get("id"),
+                    SourceFingerprint {
+                        sha256: r.get("sha256"),
+                        lexicon: r.get("lexicon"),
+                    },
+                )
+            })
             .collect())
     }
 
@@ -130,10 +138,12 @@ impl DocumentStore for Store {
     }
 
     async fn documents(&self) -> Result<Vec<Document>, StoreError> {
-        let docs = sqlx::query("SELECT id, title, form, fiscal_year, sheets, warnings FROM documents ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("reading documents"))?;
+        let docs = sqlx::query(
+            "SELECT id, title, form, fiscal_year, sheets, warnings FROM documents ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading documents"))?;
         let passages = sqlx::query(
             "SELECT id, document_id, ordinal, region_name, region_path, prefecture, region_kind, region_source,
                     fiscal_year, form, section, topics, body
@@ -143,7 +153,8 @@ impl DocumentStore for Store {
         .await
         .map_err(db_err("reading passages"))?;
         let mut by_doc: HashMap<String, Vec<Passage>> = HashMap::new();
-        let titles: HashMap<String, String> = docs.iter().map(|r| (r.get("id"), r.get("title"))).collect();
+        let titles: HashMap<String, String> =
+            docs.iter().map(|r| (r.get("id"), r.get("title"))).collect();
         for r in passages {
             let doc: String = r.get("document_id");
             let path: Vec<String> = serde_json::from_str(r.get("region_path")).map_err(json_err)?;

@@ -115,7 +115,11 @@ fn split_long(text: &str) -> Vec<String> {
         }
         acc.push_str(&s);
         while acc.chars().count() > TARGET_CHARS {
-            let cut = acc.char_indices().nth(TARGET_CHARS).map(|(i, _)| i).unwrap_or(acc.len());
+            let cut = acc
+                .char_indices()
+                .nth(TARGET_CHARS)
+                .map(|(i, _)| i)
+                .unwrap_or(acc.len());
             out.push(acc[..cut].to_string());
             acc = acc[cut..].to_string();
         }
@@ -140,7 +144,15 @@ mod tests {
 
     #[test]
     fn items_are_recognized() {
-        for s in ["・研修を実施", "①病院", "1.令和2年度", "(1)こころの相談", "【入院患者】", "任 障害者等", "令和4年度"] {
+        for s in [
+            "・研修を実施",
+            "①病院",
+            "1.令和2年度",
+            "(1)こころの相談",
+            "【入院患者】",
+            "任 障害者等",
+            "令和4年度",
+        ] {
             assert!(starts_item(s), "{s}");
         }
         for s in ["研修を実施した", "令和2年", "2021年"] {

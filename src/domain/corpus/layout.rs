@@ -71,14 +71,17 @@ pub struct Layout {
 
 static SECTION_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[0-9]{1,2}(\s|[.．、)）])").expect("valid regex"));
-static LONE_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{1,2}$").expect("valid regex"));
-static PAGE_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[-–—―\s]*[0-9]{1,3}[-–—―\s]*(/\s*[0-9]{1,3})?$").expect("valid regex"));
+static LONE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9]{1,2}$").expect("valid regex"));
+static PAGE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[-–—―\s]*[0-9]{1,3}[-–—―\s]*(/\s*[0-9]{1,3})?$").expect("valid regex")
+});
 
 /// Characters that start a bullet or list item; a heading never starts with one.
 pub const BULLETS: &[char] = &[
-    '・', '･', '•', '○', '〇', '●', '◎', '◆', '◇', '■', '□', '※', '▼', '▽', '▶', '►', '➢', '✓', '→', '-',
-    '①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨', '⑩', '⑪', '⑫', '⑬', '⑭', '⑮', '⑯', '⑰', '⑱', '⑲', '⑳',
+    '・', '･', '•', '○', '〇', '●', '◎', '◆', '◇', '■', '□', '※', '▼', '▽', '▶', '►', '➢', '✓',
+    '→', '-', '①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨', '⑩', '⑪', '⑫', '⑬', '⑭', '⑮', '⑯', '⑰',
+    '⑱', '⑲', '⑳',
 ];
 
 /// Is this line shaped like a heading (short, not a sentence, not a bullet)?
@@ -128,7 +131,8 @@ impl Layout {
             if page_number && next_blank {
                 break_pending = true;
             }
-            let furniture = !blank && (page_number || lex.furniture.iter().any(|r| r.is_match(&norm)));
+            let furniture =
+                !blank && (page_number || lex.furniture.iter().any(|r| r.is_match(&norm)));
             lines.push(Line {
                 number: number.max(1),
                 raw: raw.to_string(),
@@ -157,7 +161,10 @@ impl Layout {
             let norm = line.norm.as_str();
             let is_title = norm.chars().count() <= 100
                 && !norm.ends_with('。')
-                && lex.forms.iter().any(|f| f.title_markers.iter().any(|m| norm.contains(m.as_str())));
+                && lex
+                    .forms
+                    .iter()
+                    .any(|f| f.title_markers.iter().any(|m| norm.contains(m.as_str())));
             line.kind = if is_title {
                 LineKind::Title
             } else if let Some(idx) = layout.as_ref().and_then(|f| {
@@ -202,8 +209,12 @@ impl Layout {
     /// Is the line the first or last substantial line of its page?
     fn at_page_edge(&self, i: usize) -> bool {
         let page = self.lines[i].page;
-        let first = self.neighbour(i, false).is_none_or(|j| self.lines[j].page != page);
-        let last = self.neighbour(i, true).is_none_or(|j| self.lines[j].page != page);
+        let first = self
+            .neighbour(i, false)
+            .is_none_or(|j| self.lines[j].page != page);
+        let last = self
+            .neighbour(i, true)
+            .is_none_or(|j| self.lines[j].page != page);
         first || last
     }
 
@@ -221,18 +232,21 @@ impl Layout {
         let mut content_since_start = true;
         for (i, line) in self.lines.iter().enumerate() {
             match line.kind {
-                LineKind::Heading(0) => {
-                    if content_since_start {
-                        starts.push(i);
-                        content_since_start = false;
-                    }
+                LineKind::Heading(0) if content_since_start => {
+                    starts.push(i);
+                    content_since_start = false;
                 }
+                LineKind::Heading(0) => {}
                 LineKind::Content | LineKind::Heading(_) => content_since_start = true,
                 _ => {}
             }
         }
         if starts.len() <= 1 {
-            return vec![Sheet { start: 0, end: self.lines.len(), banner: None }];
+            return vec![Sheet {
+                start: 0,
+                end: self.lines.len(),
+                banner: None,
+            }];
         }
         let mut sheets: Vec<Sheet> = starts
             .iter()
@@ -249,7 +263,9 @@ impl Layout {
         // the sheet it stands in (a footer).
         let mut best: Vec<Option<(u8, Region)>> = vec![None; sheets.len()];
         for (i, line) in self.lines.iter().enumerate() {
-            let LineKind::Region(region) = &line.kind else { continue };
+            let LineKind::Region(region) = &line.kind else {
+                continue;
+            };
             let tier = if self.next_to_title(i) {
                 2
             } else if self.at_page_edge(i) {
@@ -302,7 +318,11 @@ impl Layout {
                 counts.entry(r.key()).or_insert((0, r)).0 += 1;
             }
         }
-        counts.into_values().max_by_key(|(n, _)| *n).filter(|(n, _)| *n >= 2).map(|(_, r)| r.clone())
+        counts
+            .into_values()
+            .max_by_key(|(n, _)| *n)
+            .filter(|(n, _)| *n >= 2)
+            .map(|(_, r)| r.clone())
     }
 
     /// The sections of a sheet with their content lines. Region lines naming the sheet's own
@@ -320,7 +340,8 @@ impl Layout {
             match &line.kind {
                 LineKind::Blank | LineKind::Furniture | LineKind::Title => {}
                 LineKind::Region(r) => {
-                    let banner_like = r.key() == own_key || self.next_to_title(i) || self.at_page_edge(i);
+                    let banner_like =
+                        r.key() == own_key || self.next_to_title(i) || self.at_page_edge(i);
                     if !banner_like {
                         self.push_content(&mut sections, i, by_page, &mut last_page);
                     }
@@ -335,7 +356,11 @@ impl Layout {
                         // The same section continues under a sub-heading (（２）, ＜…＞).
                         continue;
                     }
-                    sections.push(Section { title, heading: Some(i), lines: Vec::new() });
+                    sections.push(Section {
+                        title,
+                        heading: Some(i),
+                        lines: Vec::new(),
+                    });
                 }
                 LineKind::Content => self.push_content(&mut sections, i, by_page, &mut last_page),
             }
@@ -345,7 +370,13 @@ impl Layout {
         sections
     }
 
-    fn push_content(&self, sections: &mut Vec<Section>, i: usize, by_page: bool, last_page: &mut usize) {
+    fn push_content(
+        &self,
+        sections: &mut Vec<Section>,
+        i: usize,
+        by_page: bool,
+        last_page: &mut usize,
+    ) {
         let line = &self.lines[i];
         if by_page && line.page != *last_page {
             // Material without a known form (slides): each page is a section, titled by its
@@ -356,7 +387,11 @@ impl Layout {
             } else {
                 sections.last().expect("never empty").title.clone()
             };
-            sections.push(Section { title, heading: None, lines: Vec::new() });
+            sections.push(Section {
+                title,
+                heading: None,
+                lines: Vec::new(),
+            });
         }
         sections.last_mut().expect("never empty").lines.push(i);
     }
@@ -365,9 +400,14 @@ impl Layout {
     /// forms leaves it) owns that page's content above it.
     fn attach_footer_headings(&self, sections: &mut [Section]) {
         for k in 1..sections.len() {
-            let Some(h) = sections[k].heading else { continue };
+            let Some(h) = sections[k].heading else {
+                continue;
+            };
             let page = self.lines[h].page;
-            let content_after_on_page = sections[k].lines.iter().any(|&i| self.lines[i].page == page);
+            let content_after_on_page = sections[k]
+                .lines
+                .iter()
+                .any(|&i| self.lines[i].page == page);
             let last_on_page = self
                 .neighbour(h, true)
                 .is_none_or(|j| self.lines[j].page != page || !self.is_content_kind(j));
@@ -380,7 +420,12 @@ impl Layout {
             if prev_heading_on_page {
                 continue;
             }
-            let moved: Vec<usize> = prev.lines.iter().copied().filter(|&i| self.lines[i].page == page).collect();
+            let moved: Vec<usize> = prev
+                .lines
+                .iter()
+                .copied()
+                .filter(|&i| self.lines[i].page == page)
+                .collect();
             if moved.is_empty() {
                 continue;
             }
@@ -398,8 +443,13 @@ impl Layout {
     /// The document's title: its form title line, else its first title-like line.
     pub fn title(&self) -> String {
         let collapse = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let substantial: Vec<usize> = (0..self.lines.len()).filter(|&i| self.lines[i].is_substantial()).collect();
-        if let Some(pos) = substantial.iter().position(|&i| self.lines[i].kind == LineKind::Title) {
+        let substantial: Vec<usize> = (0..self.lines.len())
+            .filter(|&i| self.lines[i].is_substantial())
+            .collect();
+        if let Some(pos) = substantial
+            .iter()
+            .position(|&i| self.lines[i].kind == LineKind::Title)
+        {
             let i = substantial[pos];
             let mut title = collapse(&self.lines[i].raw);
             // 「精神障害にも対応した…事業」 on the line above completes a title like
@@ -415,7 +465,11 @@ impl Layout {
         substantial
             .iter()
             .map(|&i| &self.lines[i])
-            .find(|l| l.kind == LineKind::Content && heading_shaped(&l.norm, None) && l.norm.chars().count() >= 6)
+            .find(|l| {
+                l.kind == LineKind::Content
+                    && heading_shaped(&l.norm, None)
+                    && l.norm.chars().count() >= 6
+            })
             .map(|l| collapse(&l.raw))
             .unwrap_or_default()
     }
@@ -425,7 +479,9 @@ impl Layout {
     pub fn fiscal_year(&self) -> Option<i32> {
         for line in &self.lines {
             if line.kind == LineKind::Title
-                && let Some(m) = find_years(&line.norm).into_iter().find(|m| m.explicit_fiscal)
+                && let Some(m) = find_years(&line.norm)
+                    .into_iter()
+                    .find(|m| m.explicit_fiscal)
             {
                 return Some(m.fiscal_year);
             }

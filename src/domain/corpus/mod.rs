@@ -50,10 +50,17 @@ pub fn parse_bytes(doc_id: &str, bytes: &[u8], lex: &Lexicon) -> Result<Document
 /// Parses a document's text.
 pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, ParseError> {
     let layout = Layout::read(text, lex);
-    if layout.lines.iter().all(|l| matches!(l.kind, LineKind::Blank | LineKind::Furniture)) {
+    if layout
+        .lines
+        .iter()
+        .all(|l| matches!(l.kind, LineKind::Blank | LineKind::Furniture))
+    {
         return Err(ParseError::Empty);
     }
-    let form = layout.form.clone().unwrap_or_else(|| FORM_MATERIAL.to_string());
+    let form = layout
+        .form
+        .clone()
+        .unwrap_or_else(|| FORM_MATERIAL.to_string());
     let title = layout.title();
     let fiscal_year = layout.fiscal_year();
     let mut warnings = Vec::new();
@@ -80,7 +87,9 @@ pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, P
         let own_key = region.key();
         for section in layout.sections(sheet, &own_key) {
             for piece in chunk::pieces(&section.lines, &layout) {
-                let normalized = lex.normalizer.normalize(&format!("{}\n{}", section.title, piece));
+                let normalized = lex
+                    .normalizer
+                    .normalize(&format!("{}\n{}", section.title, piece));
                 let year = if layout.form.is_none() {
                     // In slides and other material a dated row (令和4年度 …) dates the passage.
                     leading_year(&lex.normalizer.normalize(&piece)).or(fiscal_year)
@@ -131,7 +140,11 @@ fn leading_year(normalized: &str) -> Option<i32> {
 
 /// The region of a sheet: its own region line, else a region line heading the document,
 /// else the place its text names most.
-fn sheet_region(layout: &Layout, sheet: &layout::Sheet, lex: &Lexicon) -> Option<(Region, RegionSource)> {
+fn sheet_region(
+    layout: &Layout,
+    sheet: &layout::Sheet,
+    lex: &Lexicon,
+) -> Option<(Region, RegionSource)> {
     if let Some(r) = &sheet.banner {
         return Some((r.clone(), RegionSource::Banner));
     }

@@ -10,39 +10,179 @@ fn corpus(name: &str) -> String {
 /// The regions of the sheets of 001, in file order: one sheet per region, its region line
 /// sometimes above it, sometimes below it as a page footer, and twice absent.
 const SHEETS_001: [(&str, &str, RegionKind, RegionSource); 27] = [
-    ("青森県/津軽圏域", "青森県", RegionKind::Area, RegionSource::Banner),
-    ("茨城県", "茨城県", RegionKind::Prefecture, RegionSource::Banner),
-    ("栃木県/県南圏域", "栃木県", RegionKind::Area, RegionSource::Banner),
-    ("群馬県/太田圏域", "群馬県", RegionKind::Area, RegionSource::Banner),
-    ("富山県/富山圏域", "富山県", RegionKind::Area, RegionSource::Banner),
-    ("鳥取県/西部圏域", "鳥取県", RegionKind::Area, RegionSource::Banner),
-    ("広島県", "広島県", RegionKind::Prefecture, RegionSource::Banner),
-    ("香川県/高松圏域", "香川県", RegionKind::Area, RegionSource::Banner),
-    ("香川県/小豆圏域", "香川県", RegionKind::Area, RegionSource::Banner),
-    ("香川県/東讃圏域", "香川県", RegionKind::Area, RegionSource::Banner),
-    ("千葉県/千葉市", "千葉県", RegionKind::City, RegionSource::Banner),
-    ("神奈川県/川崎市/北部・中部圏域", "神奈川県", RegionKind::Area, RegionSource::Banner),
-    ("神奈川県/相模原市/相模原圏域", "神奈川県", RegionKind::Area, RegionSource::Banner),
-    ("静岡県/西部圏域", "静岡県", RegionKind::Area, RegionSource::Banner),
-    ("愛知県/名古屋市", "愛知県", RegionKind::City, RegionSource::Banner),
-    ("愛知県/名古屋市/東ブロック", "愛知県", RegionKind::Block, RegionSource::Banner),
-    ("愛知県/名古屋市/西ブロック", "愛知県", RegionKind::Block, RegionSource::Banner),
-    ("愛知県/名古屋市/南ブロック", "愛知県", RegionKind::Block, RegionSource::Banner),
-    ("愛知県/名古屋市/北ブロック", "愛知県", RegionKind::Block, RegionSource::Banner),
-    ("熊本県/熊本市", "熊本県", RegionKind::City, RegionSource::Content),
-    ("東京都/世田谷区", "東京都", RegionKind::Ward, RegionSource::Content),
-    ("東京都/葛飾区", "東京都", RegionKind::Ward, RegionSource::Banner),
-    ("東京都/江戸川区", "東京都", RegionKind::Ward, RegionSource::Banner),
-    ("石川県/南加賀圏域", "石川県", RegionKind::Area, RegionSource::Banner),
-    ("石川県/石川中央圏域", "石川県", RegionKind::Area, RegionSource::Banner),
-    ("石川県/能登中部圏域", "石川県", RegionKind::Area, RegionSource::Banner),
-    ("東京都/台東区", "東京都", RegionKind::Ward, RegionSource::Banner),
+    (
+        "青森県/津軽圏域",
+        "青森県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "茨城県",
+        "茨城県",
+        RegionKind::Prefecture,
+        RegionSource::Banner,
+    ),
+    (
+        "栃木県/県南圏域",
+        "栃木県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "群馬県/太田圏域",
+        "群馬県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "富山県/富山圏域",
+        "富山県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "鳥取県/西部圏域",
+        "鳥取県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "広島県",
+        "広島県",
+        RegionKind::Prefecture,
+        RegionSource::Banner,
+    ),
+    (
+        "香川県/高松圏域",
+        "香川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "香川県/小豆圏域",
+        "香川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "香川県/東讃圏域",
+        "香川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "千葉県/千葉市",
+        "千葉県",
+        RegionKind::City,
+        RegionSource::Banner,
+    ),
+    (
+        "神奈川県/川崎市/北部・中部圏域",
+        "神奈川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "神奈川県/相模原市/相模原圏域",
+        "神奈川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "静岡県/西部圏域",
+        "静岡県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "愛知県/名古屋市",
+        "愛知県",
+        RegionKind::City,
+        RegionSource::Banner,
+    ),
+    (
+        "愛知県/名古屋市/東ブロック",
+        "愛知県",
+        RegionKind::Block,
+        RegionSource::Banner,
+    ),
+    (
+        "愛知県/名古屋市/西ブロック",
+        "愛知県",
+        RegionKind::Block,
+        RegionSource::Banner,
+    ),
+    (
+        "愛知県/名古屋市/南ブロック",
+        "愛知県",
+        RegionKind::Block,
+        RegionSource::Banner,
+    ),
+    (
+        "愛知県/名古屋市/北ブロック",
+        "愛知県",
+        RegionKind::Block,
+        RegionSource::Banner,
+    ),
+    (
+        "熊本県/熊本市",
+        "熊本県",
+        RegionKind::City,
+        RegionSource::Content,
+    ),
+    (
+        "東京都/世田谷区",
+        "東京都",
+        RegionKind::Ward,
+        RegionSource::Content,
+    ),
+    (
+        "東京都/葛飾区",
+        "東京都",
+        RegionKind::Ward,
+        RegionSource::Banner,
+    ),
+    (
+        "東京都/江戸川区",
+        "東京都",
+        RegionKind::Ward,
+        RegionSource::Banner,
+    ),
+    (
+        "石川県/南加賀圏域",
+        "石川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "石川県/石川中央圏域",
+        "石川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "石川県/能登中部圏域",
+        "石川県",
+        RegionKind::Area,
+        RegionSource::Banner,
+    ),
+    (
+        "東京都/台東区",
+        "東京都",
+        RegionKind::Ward,
+        RegionSource::Banner,
+    ),
 ];
 
 fn sheet_regions(doc: &Document) -> Vec<(String, Option<String>, RegionKind, RegionSource)> {
     let mut out: Vec<(String, Option<String>, RegionKind, RegionSource)> = Vec::new();
     for p in &doc.passages {
-        let item = (p.region.key(), p.region.prefecture.clone(), p.region.kind, p.region_source);
+        let item = (
+            p.region.key(),
+            p.region.prefecture.clone(),
+            p.region.kind,
+            p.region_source,
+        );
         if out.last() != Some(&item) {
             out.push(item);
         }
@@ -53,7 +193,12 @@ fn sheet_regions(doc: &Document) -> Vec<(String, Option<String>, RegionKind, Reg
 #[test]
 fn every_sheet_of_001_gets_its_region() {
     let lex = Lexicon::embedded();
-    let doc = parse_text("001_2adf2e42dc73fb39.txt", &corpus("001_2adf2e42dc73fb39.txt"), &lex).unwrap();
+    let doc = parse_text(
+        "001_2adf2e42dc73fb39.txt",
+        &corpus("001_2adf2e42dc73fb39.txt"),
+        &lex,
+    )
+    .unwrap();
     assert_eq!(doc.form, FORM_JIZEN_KADAI);
     assert_eq!(doc.fiscal_year, Some(2020));
     assert_eq!(doc.sheets, 27);
@@ -87,7 +232,12 @@ fn sheets_of_001_have_their_four_sections_in_order() {
     for (region, sections) in &by_region {
         assert_eq!(
             sections,
-            &["達成目標・取組状況", "支援事業の成果", "次年度に向けた課題等", "課題の解決に向けた取組方針"],
+            &[
+                "達成目標・取組状況",
+                "支援事業の成果",
+                "次年度に向けた課題等",
+                "課題の解決に向けた取組方針"
+            ],
             "{region}"
         );
     }
@@ -96,12 +246,27 @@ fn sheets_of_001_have_their_four_sections_in_order() {
 #[test]
 fn titles_and_furniture_never_become_text() {
     let lex = Lexicon::embedded();
-    for name in ["000_00b0358f0bbd016e.txt", "001_2adf2e42dc73fb39.txt", "004_b3d3177b1f3b7ec9.txt"] {
+    for name in [
+        "000_00b0358f0bbd016e.txt",
+        "001_2adf2e42dc73fb39.txt",
+        "004_b3d3177b1f3b7ec9.txt",
+    ] {
         let doc = parse_text(name, &corpus(name), &lex).unwrap();
         for p in &doc.passages {
-            assert!(!p.text.contains("AD合同会議「事前課題」"), "{name}: {}", p.text);
-            assert!(!p.text.contains("AD 合同会議「事前課題」"), "{name}: {}", p.text);
-            assert!(p.text.chars().count() <= chunk::TARGET_CHARS * 2, "{name}: passage too long");
+            assert!(
+                !p.text.contains("AD合同会議「事前課題」"),
+                "{name}: {}",
+                p.text
+            );
+            assert!(
+                !p.text.contains("AD 合同会議「事前課題」"),
+                "{name}: {}",
+                p.text
+            );
+            assert!(
+                p.text.chars().count() <= chunk::TARGET_CHARS * 2,
+                "{name}: passage too long"
+            );
             assert!(!p.text.trim().is_empty());
         }
     }
@@ -111,9 +276,24 @@ fn titles_and_furniture_never_become_text() {
 fn single_region_documents() {
     let lex = Lexicon::embedded();
     let cases = [
-        ("000_00b0358f0bbd016e.txt", "東京都/世田谷区", FORM_JICHITAI_SHEET, Some(2021)),
-        ("002_a4a7ad4a8d65174e.txt", "東京都/文京区", FORM_MATERIAL, Some(2023)),
-        ("004_b3d3177b1f3b7ec9.txt", "埼玉県/さいたま市", FORM_JICHITAI_SHEET, Some(2019)),
+        (
+            "000_00b0358f0bbd016e.txt",
+            "東京都/世田谷区",
+            FORM_JICHITAI_SHEET,
+            Some(2021),
+        ),
+        (
+            "002_a4a7ad4a8d65174e.txt",
+            "東京都/文京区",
+            FORM_MATERIAL,
+            Some(2023),
+        ),
+        (
+            "004_b3d3177b1f3b7ec9.txt",
+            "埼玉県/さいたま市",
+            FORM_JICHITAI_SHEET,
+            Some(2019),
+        ),
     ];
     for (name, key, form, year) in cases {
         let doc = parse_text(name, &corpus(name), &lex).unwrap();
@@ -139,7 +319,14 @@ fn form_b_sections_are_found_even_when_printed_below_their_table() {
         }
         v
     };
-    for s in ["基礎情報", "取組概要（全体）", "取組の経緯", "取組の成果・効果", "強みと課題", "今年度の取組スケジュール"] {
+    for s in [
+        "基礎情報",
+        "取組概要（全体）",
+        "取組の経緯",
+        "取組の成果・効果",
+        "強みと課題",
+        "今年度の取組スケジュール",
+    ] {
         assert!(sections.contains(&s), "missing {s} in {sections:?}");
     }
     let schedule: String = doc
@@ -186,8 +373,10 @@ fn generalizes_to_unseen_form_a_files() {
     );
     let doc = parse_text("new.txt", &text, &lex).unwrap();
     assert_eq!(doc.fiscal_year, Some(2021));
-    let got: Vec<(String, RegionSource)> =
-        sheet_regions(&doc).into_iter().map(|(k, _, _, s)| (k, s)).collect();
+    let got: Vec<(String, RegionSource)> = sheet_regions(&doc)
+        .into_iter()
+        .map(|(k, _, _, s)| (k, s))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -201,8 +390,20 @@ fn generalizes_to_unseen_form_a_files() {
 #[test]
 fn broken_files_are_refused_with_a_reason() {
     let lex = Lexicon::embedded();
-    assert_eq!(parse_bytes("a", b"\xff\xfe\x00a", &lex).unwrap_err(), ParseError::Binary);
-    assert!(matches!(parse_bytes("a", b"abc\xff", &lex).unwrap_err(), ParseError::NotUtf8(3)));
-    assert_eq!(parse_bytes("a", b"\n\n \n", &lex).unwrap_err(), ParseError::Empty);
-    assert_eq!(parse_bytes("a", "\u{feff}".as_bytes(), &lex).unwrap_err(), ParseError::Empty);
+    assert_eq!(
+        parse_bytes("a", b"\xff\xfe\x00a", &lex).unwrap_err(),
+        ParseError::Binary
+    );
+    assert!(matches!(
+        parse_bytes("a", b"abc\xff", &lex).unwrap_err(),
+        ParseError::NotUtf8(3)
+    ));
+    assert_eq!(
+        parse_bytes("a", b"\n\n \n", &lex).unwrap_err(),
+        ParseError::Empty
+    );
+    assert_eq!(
+        parse_bytes("a", "\u{feff}".as_bytes(), &lex).unwrap_err(),
+        ParseError::Empty
+    );
 }

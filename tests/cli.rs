@@ -1,0 +1,239 @@
+//! The `nimo` binary end to end: what a newcomer types, against a fresh data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nimo(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nimo"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run nimo")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+fn corpus() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+#[test]
+fn ingest_ask_list_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let out = nimo(data, &["ingest", corpus().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("4ファイルを取り込み"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Ask in Japanese, machine-readable.
+    let out = nimo(
+        data,
+        &["ask", "神奈川県のピアサポーター", "--json", "--limit", "3"],
+    );
+    assert!(out.status.success());
+    let v = json(&out);
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    for h in hits {
+        for field in [
+            "region",
+            "prefecture",
+            "region_kind",
+            "doc",
+            "section",
+            "fiscal_year",
+            "topics",
+            "score",
+            "snippet",
+            "text",
+        ] {
+            assert!(h.get(field).is_some(), "missing {field}");
+        }
+        assert_eq!(h["prefecture"], "神奈川県");
+    }
+    assert!(v["took_ms"].as_f64().unwrap() >= 0.0);
+
+    // Human output is Japanese and cites its sources.
+    let out = nimo(data, &["ask", "アウトリーチ"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("検索結果") && text.contains("出典:"),
+        "{text}"
+    );
+
+    // A region alone lists its passages; 東京都 includes its wards.
+    let out = nimo(
+        data,
+        &["ask", "--region", "東京都", "--json", "--limit", "50"],
+    );
+    let v = json(&out);
+    let regions: std::collections::BTreeSet<String> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["region_key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(regions.len() >= 3, "{regions:?}");
+
+    let out = nimo(data, &["regions", "--json"]);
+    let v = json(&out);
+    let regions = v["regions"].as_array().unwrap();
+    // 27 regions in 001, plus 文京区 (002) and さいたま市 (004); 000 is 世田谷区 again.
+    assert_eq!(regions.len(), 29);
+    let total: u64 = regions
+        .iter()
+        .map(|r| r["passages"].as_u64().unwrap())
+        .sum();
+    for r in regions {
+        for field in ["name", "prefecture", "kind", "passages"] {
+            assert!(r.get(field).is_some());
+        }
+    }
+
+    let out = nimo(data, &["export", "--jsonl"]);
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(lines.len() as u64, total);
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(v["text"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+#[test]
+fn reingest_is_idempotent_and_broken_files_do_no_harm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::copy(
+        corpus().join("004_b3d3177b1f3b7ec9.txt"),
+        docs.join("004.txt"),
+    )
+    .unwrap();
+    let out = nimo(&data, &["ingest", docs.to_str().unwrap()]);
+    assert!(out.status.success());
+    let count = |data: &Path| {
+        let v = json(&nimo(data, &["regions", "--json"]));
+        v["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["passages"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let before = count(&data);
+    assert!(before > 0);
+
+    // Same file again, and again with --force: same passages, not twice as many.
+    assert!(stdout(&nimo(&data, &["ingest", docs.to_str().unwrap()])).contains("変更なし1"));
+    assert!(
+        nimo(&data, &["ingest", "--force", docs.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(count(&data), before);
+
+    // A binary file, an empty file and a Shift_JIS file: each reported, nothing else touched.
+    std::fs::write(docs.join("binary.txt"), [0u8, 159, 146, 150, 0]).unwrap();
+    std::fs::write(docs.join("empty.txt"), "\n\n").unwrap();
+    std::fs::write(docs.join("sjis.txt"), [0x93, 0xfa, 0x96, 0x7b]).unwrap();
+    let out = nimo(&data, &["ingest", docs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for name in ["binary.txt", "empty.txt", "sjis.txt"] {
+        assert!(
+            text.contains(&format!("失敗: {}", docs.join(name).display())),
+            "{text}"
+        );
+    }
+    assert_eq!(count(&data), before);
+    let out = nimo(&data, &["ask", "ピアサポーター", "--json"]);
+    assert!(!json(&out)["hits"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_questions_get_clear_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    assert!(
+        nimo(data, &["ingest", corpus().to_str().unwrap()])
+            .status
+            .success()
+    );
+    for q in ["\"", ":", "(", "^", "~", "ピア\"サポーター(", "a:b^2~"] {
+        let out = nimo(data, &["ask", q, "--json"]);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{q}: {:?}",
+            out
+        );
+        assert!(json(&out).get("hits").is_some());
+    }
+    let long = "ピア".repeat(10_000);
+    let out = nimo(data, &["ask", &long]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("最初の300文字"));
+    let out = nimo(data, &["ask", "   "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("質問が空です"));
+    let out = nimo(data, &["ask", "研修", "--region", "アトランティス"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("見つかりませんでした"));
+    let out = nimo(data, &["ask", "研修", "--year", "そのうち"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn chat_in_the_terminal() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    assert!(
+        nimo(data, &["ingest", corpus().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nimo"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("chat")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("世田谷区の取組は？\n/次\n/なにこれ\n\n令和３年度の協議の場\n/終了\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("世田谷区の資料"), "{text}");
+    assert!(text.contains("6〜10件目"), "{text}");
+    assert!(
+        text.contains("「/なにこれ」というコマンドはありません"),
+        "{text}"
+    );
+    assert!(text.contains("令和3年度"), "{text}");
+    assert!(text.contains("ご利用ありがとうございました"), "{text}");
+}
