@@ -60,6 +60,16 @@ fn is_stop_pos(pos: &[&str]) -> bool {
     }
 }
 
+/// Lowercase. After NFKC every letter with case that matters here is ASCII, so the
+/// cheaper ASCII fold is enough and keeps byte offsets intact.
+fn ascii_lower(s: &str) -> String {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_string()
+    }
+}
+
 /// Katakana words of four or more characters lose a final long-vowel mark, so
 /// サポーター and サポータ (and コーディネーター/コーディネータ) meet.
 fn katakana_stem(term: &mut String) {
@@ -106,7 +116,7 @@ impl JapaneseAnalyzer {
             return;
         };
         for (position, token) in tokens.iter_mut().enumerate() {
-            let surface = token.surface.to_lowercase();
+            let surface = ascii_lower(&token.surface);
             let (byte_start, byte_end) = (token.byte_start, token.byte_end);
             let details = token.details();
             if details.first() == Some(&"UNK") {
@@ -153,7 +163,7 @@ impl JapaneseAnalyzer {
         };
         let mut position = 0;
         let mut push = |s: usize, e: usize, out: &mut Vec<Term>| {
-            let text = normalized.text[s..e].to_lowercase();
+            let text = ascii_lower(&normalized.text[s..e]);
             let (start, end) = normalized.original_range(s, e);
             out.push(Term {
                 surface: text.clone(),

@@ -169,7 +169,8 @@ impl Nimo {
                 r.key.clone(),
             )
         });
-        *self.directory.write().expect("directory lock") = Arc::new(RegionDirectory { regions });
+        *self.directory.write().expect("directory lock") =
+            Arc::new(RegionDirectory::new(regions, &self.lexicon));
         Ok(())
     }
 

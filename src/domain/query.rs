@@ -32,9 +32,43 @@ pub struct KnownRegion {
 #[derive(Debug, Clone, Default)]
 pub struct RegionDirectory {
     pub regions: Vec<KnownRegion>,
+    /// Names to look for in questions, each with the keys it may mean, and a matcher over
+    /// them (built once; questions are matched in one pass).
+    names: Vec<(String, Vec<String>)>,
+    matcher: Option<aho_corasick::AhoCorasick>,
 }
 
 impl RegionDirectory {
+    pub fn new(regions: Vec<KnownRegion>, lex: &Lexicon) -> RegionDirectory {
+        let mut by_name: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+        for k in &regions {
+            by_name
+                .entry(lex.normalizer.normalize(&k.name).replace(' ', ""))
+                .or_default()
+                .insert(k.key.clone());
+            // The last path segment when it is distinctive (「津軽圏域」, 「北部・中部圏域」).
+            if let Some(last) = k.key.rsplit(KEY_SEPARATOR).next()
+                && char_len(last) >= 3
+            {
+                by_name
+                    .entry(last.to_string())
+                    .or_default()
+                    .insert(k.key.clone());
+            }
+        }
+        by_name.retain(|name, _| !name.is_empty());
+        let names: Vec<(String, Vec<String>)> = by_name
+            .into_iter()
+            .map(|(n, keys)| (n, keys.into_iter().collect()))
+            .collect();
+        let matcher = aho_corasick::AhoCorasick::new(names.iter().map(|(n, _)| n.as_str())).ok();
+        RegionDirectory {
+            regions,
+            names,
+            matcher,
+        }
+    }
+
     /// Keys of the regions `typed` may mean, outermost match first; empty if none.
     pub fn resolve(&self, typed: &str, lex: &Lexicon) -> Vec<String> {
         let typed = lex.normalizer.normalize(typed.trim());
@@ -86,24 +120,6 @@ impl RegionDirectory {
             .map(|k| k.key.clone())
             .collect();
         set.into_iter().collect()
-    }
-
-    /// Names to look for in questions: the names regions are written with, and their last
-    /// path segment when that is distinctive (「津軽圏域」, 「北部・中部圏域」).
-    fn names(&self, lex: &Lexicon) -> Vec<(String, String)> {
-        let mut names = Vec::new();
-        for k in &self.regions {
-            names.push((
-                lex.normalizer.normalize(&k.name).replace(' ', ""),
-                k.key.clone(),
-            ));
-            if let Some(last) = k.key.rsplit(KEY_SEPARATOR).next()
-                && char_len(last) >= 3
-            {
-                names.push((last.to_string(), k.key.clone()));
-            }
-        }
-        names
     }
 
     pub fn get(&self, key: &str) -> Option<&KnownRegion> {
@@ -332,15 +348,12 @@ fn region_in_question(
     directory: &RegionDirectory,
 ) -> Option<((usize, usize), Vec<String>)> {
     let mut candidates: Vec<((usize, usize), Vec<String>)> = Vec::new();
-    let mut by_name: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
-    for (name, key) in directory.names(lex) {
-        if !name.is_empty() {
-            by_name.entry(name).or_default().insert(key);
-        }
-    }
-    for (name, keys) in by_name {
-        for (pos, _) in text.match_indices(name.as_str()) {
-            candidates.push(((pos, pos + name.len()), keys.iter().cloned().collect()));
+    if let Some(matcher) = &directory.matcher {
+        for m in matcher.find_overlapping_iter(text) {
+            candidates.push((
+                (m.start(), m.end()),
+                directory.names[m.pattern().as_usize()].1.clone(),
+            ));
         }
     }
     for m in lex.gazetteer.find_mentions(text, true) {
@@ -465,8 +478,8 @@ mod tests {
                 passages: 3,
             }
         };
-        RegionDirectory {
-            regions: vec![
+        RegionDirectory::new(
+            vec![
                 mk("青森県・津軽圏域"),
                 mk("神奈川県・相模原市相模原圏域"),
                 mk("川崎市北部・中部圏域"),
@@ -475,7 +488,8 @@ mod tests {
                 mk("愛知県・名古屋市（東ブロック）"),
                 mk("東京都世田谷区"),
             ],
-        }
+            &lex,
+        )
     }
 
     fn ask(q: &str) -> Understood {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use super::text::nfkc;
@@ -189,7 +190,7 @@ pub struct RegionMention {
 }
 
 /// Every place nimo can name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Gazetteer {
     prefectures: Vec<String>,
     municipalities: Vec<Municipality>,
@@ -197,8 +198,12 @@ pub struct Gazetteer {
     areas: Vec<Area>,
     /// Prefecture names without 都/府/県 (神奈川 → 神奈川県); 北海道 stays whole.
     stems: HashMap<String, String>,
-    /// Longest name in characters, to bound the scans.
-    max_name_chars: usize,
+    /// Leftmost-longest matchers over every name, without and with prefecture stems and
+    /// designated-city stems: finding places in a text is one linear pass.
+    names_matcher: AhoCorasick,
+    stems_matcher: AhoCorasick,
+    stem_patterns: Vec<String>,
+    name_patterns: Vec<String>,
 }
 
 /// Characters that never occur in a region name: a line with them is prose, not a banner.
@@ -251,7 +256,10 @@ impl Gazetteer {
             by_name: HashMap::new(),
             areas,
             stems: HashMap::new(),
-            max_name_chars: 0,
+            names_matcher: AhoCorasick::new(Vec::<String>::new()).expect("empty matcher"),
+            stems_matcher: AhoCorasick::new(Vec::<String>::new()).expect("empty matcher"),
+            stem_patterns: Vec::new(),
+            name_patterns: Vec::new(),
         };
         for p in &g.prefectures {
             g.stems.insert(p.clone(), p.clone());
@@ -264,14 +272,29 @@ impl Gazetteer {
         for (i, m) in g.municipalities.iter().enumerate() {
             g.by_name.entry(m.name.clone()).or_default().push(i);
         }
-        g.max_name_chars = g
-            .municipalities
-            .iter()
-            .map(|m| m.name.chars().count())
-            .chain(g.areas.iter().map(|a| a.name.chars().count()))
-            .chain(g.prefectures.iter().map(|p| p.chars().count()))
-            .max()
-            .unwrap_or(4);
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        names.extend(g.prefectures.iter().cloned());
+        names.extend(g.municipalities.iter().map(|m| m.name.clone()));
+        names.extend(g.areas.iter().map(|a| a.name.clone()));
+        names.retain(|n| n.chars().count() >= 2);
+        let mut with_stems = names.clone();
+        with_stems.extend(g.stems.keys().filter(|s| s.chars().count() >= 2).cloned());
+        for m in &g.municipalities {
+            if let Some(city) = &m.parent {
+                with_stems.insert(city.trim_end_matches('市').to_string());
+            }
+        }
+        with_stems.retain(|n| n.chars().count() >= 2);
+        let build = |patterns: &[String]| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(patterns)
+                .map_err(|e| format!("building the place-name matcher: {e}"))
+        };
+        g.name_patterns = names.into_iter().collect();
+        g.stem_patterns = with_stems.into_iter().collect();
+        g.names_matcher = build(&g.name_patterns)?;
+        g.stems_matcher = build(&g.stem_patterns)?;
         Ok(g)
     }
 
@@ -434,37 +457,22 @@ impl Gazetteer {
     /// `stems` also accepts prefecture names without 都/府/県 (「神奈川のピア活動」), which
     /// suits questions but not document bodies.
     pub fn find_mentions(&self, text: &str, stems: bool) -> Vec<RegionMention> {
-        let mut mentions = Vec::new();
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let start = chars[i].0;
-            let mut found: Option<(usize, Vec<Region>)> = None;
-            let max_len = self.max_name_chars.min(chars.len() - i);
-            for len in (2..=max_len).rev() {
-                let end = chars.get(i + len).map(|c| c.0).unwrap_or(text.len());
-                let cand = &text[start..end];
-                let regions = self.regions_named(cand, stems);
-                if !regions.is_empty() {
-                    found = Some((end, regions));
-                    break;
-                }
-            }
-            match found {
-                Some((end, regions)) => {
-                    mentions.push(RegionMention {
-                        start,
-                        end,
-                        regions,
-                    });
-                    while i < chars.len() && chars[i].0 < end {
-                        i += 1;
-                    }
-                }
-                None => i += 1,
-            }
-        }
-        mentions
+        let (matcher, patterns) = if stems {
+            (&self.stems_matcher, &self.stem_patterns)
+        } else {
+            (&self.names_matcher, &self.name_patterns)
+        };
+        matcher
+            .find_iter(text)
+            .filter_map(|m| {
+                let regions = self.regions_named(&patterns[m.pattern().as_usize()], stems);
+                (!regions.is_empty()).then(|| RegionMention {
+                    start: m.start(),
+                    end: m.end(),
+                    regions,
+                })
+            })
+            .collect()
     }
 
     /// Regions whose name is exactly `name` (prefecture, municipality, listed area).

@@ -6,6 +6,7 @@
 //! normalized positions back to the author's text for highlighting, so normalization can
 //! also return an offset map.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 /// A folded string plus, for every byte boundary of it, the byte offset in the original.
@@ -27,8 +28,9 @@ impl Normalized {
 /// Folds spelling variants after NFKC. Built once from the lexicon.
 #[derive(Debug, Clone, Default)]
 pub struct Normalizer {
-    /// (from, to) pairs, longest `from` first so that overlapping variants resolve well.
+    /// (from, to) pairs; the matcher finds the leftmost-longest `from` in one pass.
     variants: Vec<(String, String)>,
+    matcher: Option<AhoCorasick>,
 }
 
 impl Normalizer {
@@ -39,7 +41,16 @@ impl Normalizer {
             .filter(|(from, _)| !from.is_empty())
             .collect();
         variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        Normalizer { variants }
+        variants.dedup_by(|a, b| a.0 == b.0);
+        let matcher = (!variants.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(variants.iter().map(|(from, _)| from.as_str()))
+                    .ok()
+            })
+            .flatten();
+        Normalizer { variants, matcher }
     }
 
     /// NFKC + variant folding, without offsets.
@@ -50,35 +61,27 @@ impl Normalizer {
     /// NFKC + variant folding, keeping a map back to `text`.
     pub fn normalize_with_offsets(&self, text: &str) -> Normalized {
         let nfkc = nfkc_with_offsets(text);
-        if self.variants.is_empty() {
+        let Some(matcher) = &self.matcher else {
             return nfkc;
-        }
-        let mut out = Normalized {
-            text: String::with_capacity(nfkc.text.len()),
-            offsets: Vec::with_capacity(nfkc.offsets.len()),
         };
         let src = nfkc.text.as_str();
-        let mut i = 0;
-        'outer: while i < src.len() {
-            for (from, to) in &self.variants {
-                if src[i..].starts_with(from.as_str()) {
-                    let orig_start = nfkc.offsets[i];
-                    for _ in 0..to.len() {
-                        out.offsets.push(orig_start);
-                    }
-                    out.text.push_str(to);
-                    i += from.len();
-                    continue 'outer;
-                }
-            }
-            let ch = src[i..].chars().next().expect("in bounds");
-            for k in 0..ch.len_utf8() {
-                out.offsets.push(nfkc.offsets[i + k]);
-            }
-            out.text.push(ch);
-            i += ch.len_utf8();
+        let mut out = Normalized {
+            text: String::with_capacity(src.len()),
+            offsets: Vec::with_capacity(nfkc.offsets.len()),
+        };
+        let mut pos = 0;
+        for m in matcher.find_iter(src) {
+            out.text.push_str(&src[pos..m.start()]);
+            out.offsets.extend_from_slice(&nfkc.offsets[pos..m.start()]);
+            let to = &self.variants[m.pattern().as_usize()].1;
+            // Every byte of the replacement points at the start of what it replaced.
+            out.offsets
+                .extend(std::iter::repeat_n(nfkc.offsets[m.start()], to.len()));
+            out.text.push_str(to);
+            pos = m.end();
         }
-        out.offsets.push(nfkc.offsets[src.len()]);
+        out.text.push_str(&src[pos..]);
+        out.offsets.extend_from_slice(&nfkc.offsets[pos..]);
         out
     }
 }
@@ -99,6 +102,13 @@ pub fn nfkc_with_offsets(text: &str) -> Normalized {
         if ch.is_ascii() {
             out.push(ch);
             offsets.push(start);
+            continue;
+        }
+        // Kanji, hiragana and katakana (most of a Japanese text) are their own NFKC.
+        if matches!(ch, '\u{4E00}'..='\u{9FFF}' | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー')
+        {
+            out.push(ch);
+            offsets.extend(std::iter::repeat_n(start, ch.len_utf8()));
             continue;
         }
         buf.clear();

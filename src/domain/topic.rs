@@ -1,6 +1,7 @@
 //! The topic taxonomy: the national menu of the programme and recurring themes, each with
 //! the words people use for it (`index/topics.toml`).
 
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
 use super::text::Normalizer;
@@ -26,28 +27,42 @@ pub struct Topic {
 /// All topics, with their words normalized once.
 #[derive(Debug, Clone, Default)]
 pub struct Taxonomy {
+    /// One matcher over every tagging word; pattern i belongs to `word_owner[i]`.
+    tagger: Option<AhoCorasick>,
+    /// (topic index, is a synonym) of each tagging word.
+    word_owner: Vec<(usize, bool)>,
     topics: Vec<Topic>,
-    /// Per topic: normalized synonyms (for expansion and tagging) and related words (for
-    /// tagging only).
+    /// Per topic: normalized synonyms (for expansion and tagging).
     synonyms: Vec<Vec<String>>,
-    related: Vec<Vec<String>>,
 }
 
 impl Taxonomy {
     pub fn new(topics: Vec<Topic>, normalizer: &Normalizer) -> Taxonomy {
         let norm = |w: &String| normalizer.normalize(w).to_lowercase();
-        let synonyms = topics
+        let synonyms: Vec<Vec<String>> = topics
             .iter()
             .map(|t| t.synonyms.iter().map(norm).collect())
             .collect();
-        let related = topics
+        let related: Vec<Vec<String>> = topics
             .iter()
             .map(|t| t.related.iter().map(norm).collect())
             .collect();
+        let mut words: Vec<&str> = Vec::new();
+        let mut word_owner = Vec::new();
+        for (i, (syns, rel)) in synonyms.iter().zip(&related).enumerate() {
+            for (list, is_synonym) in [(syns, true), (rel, false)] {
+                for w in list.iter().filter(|w| !w.is_empty()) {
+                    words.push(w);
+                    word_owner.push((i, is_synonym));
+                }
+            }
+        }
+        let tagger = AhoCorasick::new(&words).ok();
         Taxonomy {
+            tagger,
+            word_owner,
             topics,
             synonyms,
-            related,
         }
     }
 
@@ -62,18 +77,26 @@ impl Taxonomy {
     /// Topics a passage is about: one of the topic's synonyms occurs in its normalized
     /// text, or two of its related words do (one broad word like 訪問 or 家族 is not enough).
     pub fn tag(&self, normalized_text: &str) -> Vec<String> {
+        let Some(tagger) = &self.tagger else {
+            return Vec::new();
+        };
         let lower = normalized_text.to_lowercase();
+        let mut synonym_hit = vec![false; self.topics.len()];
+        let mut related_hits: Vec<std::collections::BTreeSet<usize>> =
+            vec![Default::default(); self.topics.len()];
+        for m in tagger.find_overlapping_iter(&lower) {
+            let pattern = m.pattern().as_usize();
+            let (topic, is_synonym) = self.word_owner[pattern];
+            if is_synonym {
+                synonym_hit[topic] = true;
+            } else {
+                related_hits[topic].insert(pattern);
+            }
+        }
         self.topics
             .iter()
             .enumerate()
-            .filter(|(i, _)| {
-                self.synonyms[*i].iter().any(|w| lower.contains(w.as_str()))
-                    || self.related[*i]
-                        .iter()
-                        .filter(|w| lower.contains(w.as_str()))
-                        .count()
-                        >= 2
-            })
+            .filter(|(i, _)| synonym_hit[*i] || related_hits[*i].len() >= 2)
             .map(|(_, t)| t.id.clone())
             .collect()
     }

@@ -13,7 +13,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use lindera::dictionary::Lattice;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
@@ -34,7 +33,7 @@ use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
 
 /// Bumped whenever the schema or the analysis changes in a way the lexicon fingerprint
 /// does not capture; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "nimo-index-3";
+const SCHEMA_VERSION: &str = "nimo-index-4";
 
 /// How much each kind of match counts. Morphological matches are precise; bigram matches
 /// find words inside compounds (ピア in ピアサポーター); topic synonyms widen the search.
@@ -57,6 +56,7 @@ struct Fields {
     topics: Field,
     year: Field,
     sort_key: Field,
+    region_hash: Field,
     body: Field,
     body_bigram: Field,
     section: Field,
@@ -79,6 +79,7 @@ fn schema() -> (Schema, Fields) {
         topics: b.add_text_field("topics", STRING),
         year: b.add_i64_field("fiscal_year", INDEXED | FAST),
         sort_key: b.add_u64_field("sort_key", FAST),
+        region_hash: b.add_u64_field("region_hash", FAST),
         body: b.add_text_field("body", text(MORPH)),
         body_bigram: b.add_text_field("body_bigram", text(BIGRAM)),
         section: b.add_text_field("section", text(MORPH)),
@@ -89,6 +90,12 @@ fn schema() -> (Schema, Fields) {
 
 fn err(context: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
     move |e| IndexError(format!("{context}: {e}"))
+}
+
+fn region_hash(p: &Passage) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    p.region.key().hash(&mut h);
+    h.finish()
 }
 
 /// Orders passages by document, then by position in it.
@@ -187,6 +194,7 @@ impl TantivyIndex {
             d.add_i64(f.year, i64::from(y));
         }
         d.add_u64(f.sort_key, sort_key(p));
+        d.add_u64(f.region_hash, region_hash(p));
         d.add_text(f.body, &p.text);
         d.add_text(f.body_bigram, &p.text);
         d.add_text(f.section, &p.section);
@@ -320,9 +328,9 @@ impl TantivyIndex {
                 && let Some(q) = self.bigram_query(&t.surface)
             {
                 should.push(boost(q, BOOST_BIGRAM));
-                hl.substrings.insert(t.surface.clone());
             }
-            hl.terms.insert(t.text.clone());
+            hl.add(&t.surface);
+            hl.add(&t.text);
         }
         if terms.len() >= 2
             && let Some(q) = self.morph_phrase(&terms)
@@ -335,8 +343,9 @@ impl TantivyIndex {
             let raw: String = req.text.chars().filter(|c| c.is_alphanumeric()).collect();
             if let Some(q) = self.bigram_query(&raw) {
                 should.push(boost(q, BOOST_BIGRAM));
-                hl.substrings.insert(
-                    self.analyzer
+                hl.add(
+                    &self
+                        .analyzer
                         .lexicon()
                         .normalizer
                         .normalize(&raw)
@@ -360,7 +369,7 @@ impl TantivyIndex {
                 if let Some(q) = self.bigram_query(synonym) {
                     should.push(boost(q, BOOST_EXPANSION / 2.0));
                 }
-                hl.substrings.insert(synonym.to_lowercase());
+                hl.add(synonym);
             }
         }
         if should.is_empty() {
@@ -412,37 +421,43 @@ impl TantivyIndex {
     }
 }
 
-/// What to mark in a passage: analyzed terms and normalized substrings.
+/// What to mark in a passage: the normalized words of the question (its surfaces, base
+/// forms and topic synonyms), found by substring in the normalized passage. Substrings
+/// rather than a second morphological analysis keep highlighting cheap (it runs for every
+/// hit shown).
 #[derive(Default)]
 struct Highlighter {
-    terms: HashSet<String>,
-    substrings: HashSet<String>,
+    words: HashSet<String>,
 }
 
 impl Highlighter {
+    fn add(&mut self, word: &str) {
+        if word.chars().count() >= 2 || word.chars().any(|c| !c.is_ascii()) {
+            self.words.insert(word.to_ascii_lowercase());
+        }
+    }
+
+    fn matcher(&self) -> Option<aho_corasick::AhoCorasick> {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(self.words.iter().filter(|w| !w.is_empty()))
+            .ok()
+    }
+
     fn ranges(
-        &self,
+        matcher: Option<&aho_corasick::AhoCorasick>,
         analyzer: &JapaneseAnalyzer,
         text: &str,
-        lattice: &mut Lattice,
     ) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut terms = Vec::new();
-        analyzer.morph(text, lattice, &mut terms);
-        out.extend(
-            terms
-                .iter()
-                .filter(|t| self.terms.contains(&t.text))
-                .map(|t| (t.start, t.end)),
-        );
+        let Some(matcher) = matcher else {
+            return Vec::new();
+        };
         let mut normalized = analyzer.lexicon().normalizer.normalize_with_offsets(text);
         normalized.text.make_ascii_lowercase();
-        for s in self.substrings.iter().filter(|s| !s.is_empty()) {
-            for (i, m) in normalized.text.match_indices(s.as_str()) {
-                out.push(normalized.original_range(i, i + m.len()));
-            }
-        }
-        out
+        matcher
+            .find_iter(&normalized.text)
+            .map(|m| normalized.original_range(m.start(), m.end()))
+            .collect()
     }
 }
 
@@ -504,40 +519,48 @@ impl PassageIndex for TantivyIndex {
             .map_err(err("searching"))?;
 
         // Keep at most `per_region` passages of a region in ranked order; the rest follow.
-        let mut order: Vec<(f32, Passage)> = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            order.push((score, self.passage(&searcher, address)?));
-        }
+        // The region of a candidate comes from a fast field: no stored document is read
+        // until the page is known.
+        let mut order: Vec<(f32, DocAddress)> = top;
         if let Some(cap) = req.per_region {
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut columns = HashMap::new();
+            let mut seen: HashMap<u64, usize> = HashMap::new();
             let (mut first, mut rest) = (Vec::new(), Vec::new());
-            for item in order {
-                let n = seen.entry(item.1.region.key()).or_default();
+            for (score, address) in order {
+                let column = match columns.entry(address.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        searcher
+                            .segment_reader(address.segment_ord)
+                            .fast_fields()
+                            .u64("region_hash")
+                            .map_err(err("reading region column"))?,
+                    ),
+                };
+                let region = column.first(address.doc_id).unwrap_or(0);
+                let n = seen.entry(region).or_default();
                 *n += 1;
                 if *n <= cap {
-                    first.push(item)
+                    first.push((score, address))
                 } else {
-                    rest.push(item)
+                    rest.push((score, address))
                 }
             }
             first.extend(rest);
             order = first;
         }
-        let mut lattice = Lattice::default();
-        let hits: Vec<Hit> = order
-            .into_iter()
-            .skip(req.offset)
-            .take(req.limit)
-            .map(|(score, passage)| {
-                let ranges = highlighter.ranges(&self.analyzer, &passage.text, &mut lattice);
-                let snippet = Snippet::make(&passage.text, &ranges, SNIPPET_CHARS);
-                Hit {
-                    passage,
-                    score,
-                    snippet,
-                }
-            })
-            .collect();
+        let matcher = highlighter.matcher();
+        let mut hits = Vec::with_capacity(req.limit);
+        for (score, address) in order.into_iter().skip(req.offset).take(req.limit) {
+            let passage = self.passage(&searcher, address)?;
+            let ranges = Highlighter::ranges(matcher.as_ref(), &self.analyzer, &passage.text);
+            let snippet = Snippet::make(&passage.text, &ranges, SNIPPET_CHARS);
+            hits.push(Hit {
+                passage,
+                score,
+                snippet,
+            });
+        }
         Ok(SearchResults {
             more: req.offset + hits.len() < total,
             hits,

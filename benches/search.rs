@@ -1,0 +1,520 @@
+//! Search benchmark: `cargo bench --bench search` (or `make bench`).
+//!
+//! Measures what users wait on and what operators pay for, on the sample corpus and on a
+//! synthetic corpus generated from it (NIMO_BENCH_SCALE copies, default 1000, regions
+//! renamed so that every copy is a different region):
+//!   * start-up (dictionary, database, index), ingest throughput, index and database size;
+//!   * question latency p50/p99 through `Nimo::ask` (understanding, search, highlighting);
+//!   * the same questions through two simple baselines in the same run: plain character
+//!     bigram BM25 (tantivy's NgramTokenizer, OR of the question's bigrams) and SQLite FTS5
+//!     with the trigram tokenizer (OR of the question's trigrams, ranked by bm25());
+//!   * quality on the gold set (recall@10, MRR at region level) for nimo and both baselines;
+//!   * peak resident memory.
+//!
+//! Results are printed and written to target/bench/search.json.
+
+#[path = "../tests/support/gold.rs"]
+mod gold;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nimo::domain::lexicon::Lexicon;
+use nimo::domain::query::Ask;
+use nimo::setup::{self, Config};
+use serde_json::json;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::{NgramTokenizer, TextAnalyzer, TokenStream};
+use tantivy::{Index, TantivyDocument, Term};
+
+const ROUNDS_SAMPLE: usize = 30;
+const ROUNDS_LARGE: usize = 5;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn summary(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let mean =
+        samples.iter().map(|d| d.as_secs_f64()).sum::<f64>() / samples.len().max(1) as f64 * 1000.0;
+    (percentile(&samples, 0.5), percentile(&samples, 0.99), mean)
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            let p = e.path();
+            total += if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            };
+        }
+    }
+    total
+}
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
+}
+
+/// Writes `scale` copies of the sample corpus with every region line renamed to another
+/// real place, so the large corpus has as many distinct regions as a national one would.
+fn synthesize(scale: usize, out: &Path, lex: &Lexicon) -> u64 {
+    std::fs::create_dir_all(out).unwrap();
+    let prefectures = lex.gazetteer.prefectures().to_vec();
+    let cities: Vec<String> = lex
+        .gazetteer
+        .municipalities()
+        .iter()
+        .filter(|m| m.parent.is_none())
+        .map(|m| m.name.clone())
+        .collect();
+    let mut bytes = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
+    for copy in 0..scale {
+        for (k, (stem, text)) in sources.iter().enumerate() {
+            let mut renamed = String::with_capacity(text.len());
+            let mut n = 0usize;
+            for line in text.split_inclusive('\n') {
+                let trimmed = line.trim();
+                if !trimmed.is_empty()
+                    && trimmed.chars().count() <= 30
+                    && lex.gazetteer.parse_region(trimmed).is_some()
+                {
+                    let i = copy * 131 + k * 17 + n * 7;
+                    let p = &prefectures[i % prefectures.len()];
+                    let c = &cities[(i / 3) % cities.len()];
+                    let stem_name = c.trim_end_matches(['市', '区', '町', '村']);
+                    let lead = &line[..line.len() - line.trim_start().len()];
+                    renamed.push_str(&format!("{lead}{p}・{stem_name}圏域\n"));
+                    n += 1;
+                } else {
+                    renamed.push_str(line);
+                }
+            }
+            let path = out.join(format!("{stem}_{copy:04}.txt"));
+            bytes += renamed.len() as u64;
+            std::fs::write(path, renamed).unwrap();
+        }
+    }
+    bytes
+}
+
+/// Plain character-bigram BM25 over the same passages.
+struct BigramBaseline {
+    index: Index,
+    body: tantivy::schema::Field,
+    region: tantivy::schema::Field,
+    analyzer: TextAnalyzer,
+}
+
+impl BigramBaseline {
+    fn build(passages: &[(String, String)]) -> (BigramBaseline, Duration) {
+        let started = Instant::now();
+        let mut b = Schema::builder();
+        let body = b.add_text_field(
+            "body",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("bigram")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        );
+        let region = b.add_text_field("region", STORED);
+        let index = Index::create_in_ram(b.build());
+        let analyzer = TextAnalyzer::from(NgramTokenizer::new(2, 2, false).unwrap());
+        index.tokenizers().register("bigram", analyzer.clone());
+        let mut writer: tantivy::IndexWriter = index.writer(128 * 1024 * 1024).unwrap();
+        for (key, text) in passages {
+            let mut d = TantivyDocument::default();
+            d.add_text(body, text);
+            d.add_text(region, key);
+            writer.add_document(d).unwrap();
+        }
+        writer.commit().unwrap();
+        (
+            BigramBaseline {
+                index,
+                body,
+                region,
+                analyzer,
+            },
+            started.elapsed(),
+        )
+    }
+
+    fn search(&self, reader: &tantivy::IndexReader, q: &str) -> Vec<String> {
+        let mut analyzer = self.analyzer.clone();
+        let mut stream = analyzer.token_stream(q);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        while let Some(t) = stream.next() {
+            clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.body, &t.text),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ));
+        }
+        let searcher = reader.searcher();
+        let top = searcher
+            .search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(50).order_by_score(),
+            )
+            .unwrap();
+        top.into_iter()
+            .map(|(_, a)| {
+                let d: TantivyDocument = searcher.doc(a).unwrap();
+                d.get_first(self.region)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+/// SQLite FTS5 with the trigram tokenizer: the question's trigrams OR-ed, ranked by bm25().
+struct Fts5Baseline {
+    conn: sqlx::SqlitePool,
+}
+
+impl Fts5Baseline {
+    async fn build(passages: &[(String, String)]) -> (Fts5Baseline, Duration) {
+        let started = Instant::now();
+        let conn = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE VIRTUAL TABLE p USING fts5(region UNINDEXED, body, tokenize = 'trigram')",
+        )
+        .execute(&conn)
+        .await
+        .unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        for (key, text) in passages {
+            sqlx::query("INSERT INTO p (region, body) VALUES (?, ?)")
+                .bind(key)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        (Fts5Baseline { conn }, started.elapsed())
+    }
+
+    async fn search(&self, q: &str) -> Vec<String> {
+        let chars: Vec<char> = q.chars().filter(|c| c.is_alphanumeric()).collect();
+        let grams: Vec<String> = chars
+            .windows(3)
+            .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
+            .collect();
+        if grams.is_empty() {
+            return Vec::new();
+        }
+        let query = grams.join(" OR ");
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT region FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT 50")
+                .bind(query)
+                .fetch_all(&self.conn)
+                .await
+                .unwrap_or_default();
+        rows.into_iter().map(|r| r.0).collect()
+    }
+}
+
+struct Measured {
+    name: String,
+    ingest: Duration,
+    bytes: u64,
+    passages: usize,
+    startup: Duration,
+    index_bytes: u64,
+    db_bytes: u64,
+    nimo: (f64, f64, f64),
+    bigram: (f64, f64, f64),
+    bigram_build: Duration,
+    fts5: (f64, f64, f64),
+    fts5_build: Duration,
+}
+
+async fn measure(
+    name: &str,
+    docs_dir: &Path,
+    rounds: usize,
+    gold_questions: &[gold::GoldQuestion],
+    quality: bool,
+) -> (Measured, serde_json::Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: tmp.path().to_path_buf(),
+        lexicon_dir: None,
+    };
+    let opened = setup::open(&config).await.unwrap();
+    let started = Instant::now();
+    let report = opened
+        .nimo
+        .ingest(&[docs_dir.to_path_buf()], false, &mut |_| {})
+        .await
+        .unwrap();
+    let ingest = started.elapsed();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let passages = report.passages();
+    opened.store.close().await;
+    drop(opened);
+
+    // Start-up: what `nimo` pays before answering its first question.
+    let started = Instant::now();
+    let opened = setup::open(&config).await.unwrap();
+    let startup = started.elapsed();
+    let nimo = opened.nimo.clone();
+
+    let documents = nimo.documents().await.unwrap();
+    let flat: Vec<(String, String)> = documents
+        .iter()
+        .flat_map(|d| d.passages.iter().map(|p| (p.region.key(), p.text.clone())))
+        .collect();
+    let (bigram, bigram_build) = BigramBaseline::build(&flat);
+    let bigram_reader = bigram.index.reader().unwrap();
+    let (fts5, fts5_build) = Fts5Baseline::build(&flat).await;
+
+    let asks: Vec<Ask> = gold_questions
+        .iter()
+        .map(|g| Ask {
+            question: g.q.clone(),
+            region: g.region.clone(),
+            topic: g.topic.clone(),
+            year: g.year,
+            limit: Some(10),
+            offset: 0,
+        })
+        .collect();
+    // Warm up caches once, then time.
+    for a in &asks {
+        let _ = nimo.ask(a).await;
+        let _ = bigram.search(&bigram_reader, &a.question);
+        let _ = fts5.search(&a.question).await;
+    }
+    let (mut t_nimo, mut t_bigram, mut t_fts5) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for a in &asks {
+            let s = Instant::now();
+            let _ = nimo.ask(a).await.unwrap();
+            t_nimo.push(s.elapsed());
+            let s = Instant::now();
+            let _ = bigram.search(&bigram_reader, &a.question);
+            t_bigram.push(s.elapsed());
+            let s = Instant::now();
+            let _ = fts5.search(&a.question).await;
+            t_fts5.push(s.elapsed());
+        }
+    }
+
+    let mut quality_json = json!(null);
+    if quality {
+        let mut ranked = (Vec::new(), Vec::new(), Vec::new());
+        for (g, a) in gold_questions.iter().zip(&asks) {
+            let answer = nimo
+                .ask(&Ask {
+                    limit: Some(50),
+                    ..a.clone()
+                })
+                .await
+                .unwrap();
+            ranked.0.push(gold::ranked_regions(
+                answer.results.hits.iter().map(|h| h.passage.region.key()),
+                10,
+            ));
+            // The baselines get the words of the question (options are nimo's own feature).
+            let q = g.q.clone();
+            ranked
+                .1
+                .push(gold::ranked_regions(bigram.search(&bigram_reader, &q), 10));
+            ranked
+                .2
+                .push(gold::ranked_regions(fts5.search(&q).await, 10));
+        }
+        let s_nimo = gold::score(gold_questions, &ranked.0);
+        let s_bigram = gold::score(gold_questions, &ranked.1);
+        let s_fts5 = gold::score(gold_questions, &ranked.2);
+        println!("{}", gold::report("nimo", &s_nimo));
+        println!("{}", gold::report("bigram BM25 baseline", &s_bigram));
+        println!("{}", gold::report("FTS5 trigram baseline", &s_fts5));
+        let q = |s: &gold::Scores| json!({"recall_at_10": s.recall_at_10, "mrr": s.mrr, "zero_results": s.zero_results});
+        quality_json = json!({
+            "questions": gold_questions.len(),
+            "nimo": q(&s_nimo), "bigram_bm25": q(&s_bigram), "fts5_trigram": q(&s_fts5),
+        });
+    }
+
+    let m = Measured {
+        name: name.to_string(),
+        ingest,
+        bytes: report.bytes,
+        passages,
+        startup,
+        index_bytes: dir_size(&config.index_dir()),
+        db_bytes: dir_size(tmp.path()) - dir_size(&config.index_dir()),
+        nimo: summary(t_nimo),
+        bigram: summary(t_bigram),
+        bigram_build,
+        fts5: summary(t_fts5),
+        fts5_build,
+    };
+    opened.store.close().await;
+    (m, quality_json)
+}
+
+fn print(m: &Measured) {
+    let mb = m.bytes as f64 / 1_048_576.0;
+    let secs = m.ingest.as_secs_f64();
+    println!("## {}", m.name);
+    println!("  text {:.1} MB, {} passages", mb, m.passages);
+    println!(
+        "  ingest {:.2} s = {:.2} MB/s, {:.0} passages/s (bigram baseline index {:.2} s, FTS5 {:.2} s)",
+        secs,
+        mb / secs,
+        m.passages as f64 / secs,
+        m.bigram_build.as_secs_f64(),
+        m.fts5_build.as_secs_f64()
+    );
+    println!(
+        "  index {:.1} MB, database {:.1} MB, start-up {:.0} ms",
+        m.index_bytes as f64 / 1_048_576.0,
+        m.db_bytes as f64 / 1_048_576.0,
+        m.startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  question latency ms  nimo p50 {:.2} p99 {:.2} | bigram BM25 p50 {:.2} p99 {:.2} | FTS5 trigram p50 {:.2} p99 {:.2}",
+        m.nimo.0, m.nimo.1, m.bigram.0, m.bigram.1, m.fts5.0, m.fts5.1
+    );
+    println!(
+        "  ratio nimo/bigram p50 {:.2}x, nimo/FTS5 p50 {:.2}x",
+        m.nimo.0 / m.bigram.0.max(1e-9),
+        m.nimo.0 / m.fts5.0.max(1e-9)
+    );
+}
+
+fn to_json(m: &Measured) -> serde_json::Value {
+    json!({
+        "text_mb": m.bytes as f64 / 1_048_576.0,
+        "passages": m.passages,
+        "ingest_s": m.ingest.as_secs_f64(),
+        "ingest_mb_per_s": m.bytes as f64 / 1_048_576.0 / m.ingest.as_secs_f64(),
+        "ingest_passages_per_s": m.passages as f64 / m.ingest.as_secs_f64(),
+        "startup_ms": m.startup.as_secs_f64() * 1000.0,
+        "index_mb": m.index_bytes as f64 / 1_048_576.0,
+        "database_mb": m.db_bytes as f64 / 1_048_576.0,
+        "latency_ms": {
+            "nimo": {"p50": m.nimo.0, "p99": m.nimo.1, "mean": m.nimo.2},
+            "bigram_bm25": {"p50": m.bigram.0, "p99": m.bigram.1, "mean": m.bigram.2},
+            "fts5_trigram": {"p50": m.fts5.0, "p99": m.fts5.1, "mean": m.fts5.2},
+        },
+        "baseline_build_s": {"bigram_bm25": m.bigram_build.as_secs_f64(), "fts5_trigram": m.fts5_build.as_secs_f64()},
+    })
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let scale: usize = std::env::var("NIMO_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let lex: Arc<Lexicon> = Lexicon::embedded();
+        let questions = gold::load();
+        let mut results = BTreeMap::new();
+
+        let (sample, quality) = measure(
+            "sample corpus",
+            &corpus_dir(),
+            ROUNDS_SAMPLE,
+            &questions,
+            true,
+        )
+        .await;
+        print(&sample);
+        results.insert("sample".to_string(), to_json(&sample));
+        results.insert("quality".to_string(), quality);
+
+        if scale > 0 {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("docs");
+            let started = Instant::now();
+            let bytes = synthesize(scale, &dir, &lex);
+            println!(
+                "\ngenerated {} documents ({:.1} MB) in {:.1} s",
+                scale * 4,
+                bytes as f64 / 1_048_576.0,
+                started.elapsed().as_secs_f64()
+            );
+            let (large, _) = measure(
+                &format!("synthetic corpus x{scale}"),
+                &dir,
+                ROUNDS_LARGE,
+                &questions,
+                false,
+            )
+            .await;
+            print(&large);
+            results.insert(format!("synthetic_x{scale}"), to_json(&large));
+        }
+        let rss = peak_rss_mb();
+        println!("\npeak resident memory {rss:.0} MB");
+        results.insert("peak_rss_mb".to_string(), json!(rss));
+        let out = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join("search.json"),
+            serde_json::to_string_pretty(&results).unwrap(),
+        )
+        .unwrap();
+        println!("written to target/bench/search.json");
+    });
+}
