@@ -432,7 +432,7 @@ struct Highlighter {
 
 impl Highlighter {
     fn add(&mut self, word: &str) {
-        if word.chars().count() >= 2 || word.chars().any(|c| !c.is_ascii()) {
+        if word.chars().count() >= 2 || !word.is_ascii() {
             self.words.insert(word.to_ascii_lowercase());
         }
     }
