@@ -23,4 +23,4 @@ done
 
 rm -rf ".lindera-cache/6.2.0-fmt2"
 mkdir -p "$dest"
-cargo run --quiet --release --manifest-path tools/ipadic-cache/Cargo.toml -- "$work/utf8" "$dest"
+cargo run --quiet --release --locked --manifest-path tools/ipadic-cache/Cargo.toml -- "$work/utf8" "$dest"
