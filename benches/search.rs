@@ -91,7 +91,6 @@ fn run_nimo(data: &Path, args: &[&str]) -> (Duration, f64, std::process::Output)
     (elapsed, usage.ru_maxrss as f64 / 1024.0, output)
 }
 
-
 fn dir_size(path: &Path) -> u64 {
     let mut total = 0;
     if let Ok(entries) = std::fs::read_dir(path) {
