@@ -22,6 +22,18 @@ fn corpus() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
 }
 
+/// A fresh data directory with the sample corpus ingested.
+fn with_corpus() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = nimo(tmp.path(), &["ingest", corpus().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tmp
+}
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
@@ -170,13 +182,8 @@ fn reingest_is_idempotent_and_broken_files_do_no_harm() {
 
 #[test]
 fn bad_questions_get_clear_answers() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_corpus();
     let data = tmp.path();
-    assert!(
-        nimo(data, &["ingest", corpus().to_str().unwrap()])
-            .status
-            .success()
-    );
     for q in ["\"", ":", "(", "^", "~", "ピア\"サポーター(", "a:b^2~"] {
         let out = nimo(data, &["ask", q, "--json"]);
         assert!(
@@ -203,13 +210,8 @@ fn bad_questions_get_clear_answers() {
 #[test]
 fn chat_in_the_terminal() {
     use std::io::Write;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = with_corpus();
     let data = tmp.path();
-    assert!(
-        nimo(data, &["ingest", corpus().to_str().unwrap()])
-            .status
-            .success()
-    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_nimo"))
         .arg("--data-dir")
         .arg(data)

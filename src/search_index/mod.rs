@@ -211,6 +211,35 @@ impl TantivyIndex {
         Ok(())
     }
 
+    /// One commit under the writer lock: `prepare` (deletions), then `documents` added.
+    /// On any error the writer rolls back, so the committed index is never half-applied.
+    fn write(
+        &self,
+        generation: u64,
+        documents: &[Document],
+        prepare: impl FnOnce(&mut IndexWriter) -> Result<(), IndexError>,
+    ) -> Result<(), IndexError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError("writer lock poisoned".into()))?;
+        let result = (|| {
+            prepare(&mut writer)?;
+            for d in documents {
+                for p in &d.passages {
+                    writer
+                        .add_document(self.to_document(p)?)
+                        .map_err(err("adding passage"))?;
+                }
+            }
+            self.commit(&mut writer, generation)
+        })();
+        if result.is_err() {
+            let _ = writer.rollback();
+        }
+        result
+    }
+
     fn passage(
         &self,
         searcher: &tantivy::Searcher,
@@ -468,28 +497,12 @@ impl PassageIndex for TantivyIndex {
         removed: &[String],
         generation: u64,
     ) -> Result<(), IndexError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| IndexError("writer lock poisoned".into()))?;
-        let result = (|| {
+        self.write(generation, documents, |writer| {
             for id in removed.iter().chain(documents.iter().map(|d| &d.id)) {
                 writer.delete_term(Term::from_field_text(self.fields.doc, id));
             }
-            for d in documents {
-                for p in &d.passages {
-                    writer
-                        .add_document(self.to_document(p)?)
-                        .map_err(err("adding passage"))?;
-                }
-            }
-            self.commit(&mut writer, generation)
-        })();
-        if result.is_err() {
-            // Leave the index as it was committed: nothing half-applied.
-            let _ = writer.rollback();
-        }
-        result
+            Ok(())
+        })
     }
 
     fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
@@ -602,27 +615,12 @@ impl PassageIndex for TantivyIndex {
     }
 
     fn rebuild(&self, documents: &[Document], generation: u64) -> Result<(), IndexError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| IndexError("writer lock poisoned".into()))?;
-        let result = (|| {
+        self.write(generation, documents, |writer| {
             writer
                 .delete_all_documents()
                 .map_err(err("clearing index"))?;
-            for d in documents {
-                for p in &d.passages {
-                    writer
-                        .add_document(self.to_document(p)?)
-                        .map_err(err("adding passage"))?;
-                }
-            }
-            self.commit(&mut writer, generation)
-        })();
-        if result.is_err() {
-            let _ = writer.rollback();
-        }
-        result
+            Ok(())
+        })
     }
 }
 

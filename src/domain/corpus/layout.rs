@@ -348,12 +348,9 @@ impl Layout {
                 }
                 LineKind::Heading(idx) => {
                     let title = self.section_title(*idx);
-                    let current = sections.last().expect("never empty");
-                    if current.title == title && current.lines.is_empty() {
-                        continue; // a repeated heading (e.g. the table header under it)
-                    }
-                    if current.title == title && current.heading.is_some() {
-                        // The same section continues under a sub-heading (（２）, ＜…＞).
+                    // A repeated heading (a table header under it, or a sub-heading like
+                    // 「（２）」 or 「＜…＞」) continues the same section.
+                    if sections.last().expect("never empty").title == title {
                         continue;
                     }
                     sections.push(Section {
