@@ -1,6 +1,7 @@
 //! The application service: the use cases both front ends (terminal and Discord) call.
 //! It orchestrates the domain through its ports and holds no SQL, tantivy or Discord code.
 
+pub mod regions;
 pub mod view;
 
 use std::collections::{BTreeSet, HashMap};
@@ -520,3 +521,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, failed: &mut Vec<(PathBuf, String)>)
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

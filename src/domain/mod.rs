@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod era;
+pub mod figures;
 pub mod lexicon;
 pub mod passage;
 pub mod ports;

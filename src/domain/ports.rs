@@ -81,3 +81,15 @@ pub trait DocumentStore: Send + Sync {
     /// Increases with every change.
     async fn generation(&self) -> Result<u64, StoreError>;
 }
+
+/// Saved state behind a "next page" button: what was asked, so the button works after a
+/// restart and its custom_id stays short.
+#[async_trait]
+pub trait PageStore: Send + Sync {
+    /// Saves a payload (JSON) of some kind; returns a short token.
+    async fn save_page(&self, kind: &str, payload: &str) -> Result<String, StoreError>;
+    /// The payload saved under a token, if it is still kept.
+    async fn load_page(&self, token: &str) -> Result<Option<(String, String)>, StoreError>;
+    /// Forgets pages older than this many days; returns how many.
+    async fn forget_pages_older_than(&self, days: i64) -> Result<u64, StoreError>;
+}

@@ -76,6 +76,14 @@ impl RegionDirectory {
         if compact.is_empty() {
             return Vec::new();
         }
+        // A key, as autocomplete hands it back (「愛知県/名古屋市」).
+        if self
+            .regions
+            .iter()
+            .any(|k| k.key == compact || k.key.starts_with(&format!("{compact}{KEY_SEPARATOR}")))
+        {
+            return vec![compact];
+        }
         if let Some(r) = lex.gazetteer.parse_region(&compact)
             && !r.path.is_empty()
             && (r.prefecture.is_some() || r.kind == RegionKind::Area)
@@ -125,6 +133,102 @@ impl RegionDirectory {
     pub fn get(&self, key: &str) -> Option<&KnownRegion> {
         self.regions.iter().find(|k| k.key == key)
     }
+
+    /// Every region with passages, and every place containing one (a prefecture, a city
+    /// whose blocks have passages), with the passages inside it.
+    pub fn places(&self, lex: &Lexicon) -> Vec<KnownRegion> {
+        let mut places: std::collections::BTreeMap<String, KnownRegion> = Default::default();
+        for k in &self.regions {
+            let parts: Vec<&str> = k.key.split(KEY_SEPARATOR).collect();
+            for n in 1..=parts.len() {
+                let key = parts[..n].join(&KEY_SEPARATOR.to_string());
+                let entry = places.entry(key.clone()).or_insert_with(|| {
+                    if n == parts.len() {
+                        KnownRegion {
+                            passages: 0,
+                            ..k.clone()
+                        }
+                    } else {
+                        let kind = if n == 1 && lex.gazetteer.is_prefecture(parts[0]) {
+                            RegionKind::Prefecture
+                        } else {
+                            RegionKind::City
+                        };
+                        KnownRegion {
+                            key: key.clone(),
+                            name: parts[n - 1].to_string(),
+                            prefecture: k.prefecture.clone(),
+                            kind,
+                            passages: 0,
+                        }
+                    }
+                });
+                if n == parts.len() {
+                    // The region itself: keep its own name even if a container came first.
+                    entry.name = k.name.clone();
+                    entry.kind = k.kind;
+                }
+                entry.passages += k.passages;
+            }
+        }
+        let order: std::collections::HashMap<&str, usize> = lex
+            .gazetteer
+            .prefectures()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect();
+        let mut out: Vec<KnownRegion> = places.into_values().collect();
+        out.sort_by_key(|r| {
+            let pref = r.key.split(KEY_SEPARATOR).next().unwrap_or("");
+            (
+                order.get(pref).copied().unwrap_or(usize::MAX),
+                r.key.clone(),
+            )
+        });
+        out
+    }
+
+    /// Places matching what someone is typing, best first: names starting with it, then
+    /// names containing it. With nothing typed, prefectures first.
+    pub fn suggest(&self, typed: &str, lex: &Lexicon, max: usize) -> Vec<KnownRegion> {
+        let typed: String = lex
+            .normalizer
+            .normalize(typed)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let places = self.places(lex);
+        let mut scored: Vec<(u8, usize, KnownRegion)> = places
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let name: String = lex
+                    .normalizer
+                    .normalize(&p.name)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let last = p.key.rsplit(KEY_SEPARATOR).next().unwrap_or("").to_string();
+                let score = if typed.is_empty() {
+                    if p.kind == RegionKind::Prefecture {
+                        0
+                    } else {
+                        1
+                    }
+                } else if name.starts_with(&typed) || last.starts_with(&typed) {
+                    0
+                } else if name.contains(&typed) || p.key.contains(&typed) {
+                    1
+                } else {
+                    return None;
+                };
+                Some((score, i, p))
+            })
+            .collect();
+        scored.sort_by_key(|(s, i, _)| (*s, *i));
+        scored.into_iter().take(max).map(|(_, _, p)| p).collect()
+    }
 }
 
 /// Drops keys nested in another key of the set (filtering on the outer one finds them).
@@ -139,8 +243,8 @@ fn outermost(keys: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// What the person asked, and how.
-#[derive(Debug, Clone, Default)]
+/// What the person asked, and how. Serializable: a "next page" button stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Ask {
     pub question: String,
     pub region: Option<String>,
@@ -632,6 +736,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(u.request.topic.as_deref(), Some("peer"));
+    }
+
+    #[test]
+    fn places_and_suggestions_for_autocomplete() {
+        let lex = Lexicon::embedded();
+        let dir = directory();
+        let places = dir.places(&lex);
+        let keys: Vec<&str> = places.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"神奈川県"));
+        assert!(keys.contains(&"愛知県/名古屋市"));
+        let kanagawa = places.iter().find(|p| p.key == "神奈川県").unwrap();
+        assert_eq!(kanagawa.passages, 6);
+        assert_eq!(kanagawa.kind, RegionKind::Prefecture);
+        let s = dir.suggest("神奈", &lex, 25);
+        assert_eq!(s[0].key, "神奈川県");
+        let s = dir.suggest("ブロック", &lex, 25);
+        assert_eq!(s.len(), 1);
+        let s = dir.suggest("", &lex, 3);
+        assert!(s.iter().all(|p| p.kind == RegionKind::Prefecture));
+        assert!(dir.suggest("存在しない", &lex, 25).is_empty());
+        // Keys handed back by autocomplete resolve to themselves.
+        assert_eq!(
+            dir.resolve("愛知県/名古屋市", &lex),
+            vec!["愛知県/名古屋市"]
+        );
+    }
+
+    #[test]
+    fn asks_survive_a_round_trip_through_json() {
+        let a = Ask {
+            question: "ピア".into(),
+            region: Some("東京都".into()),
+            year: Some(2021),
+            limit: Some(5),
+            offset: 10,
+            topic: None,
+        };
+        let back: Ask = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(a, back);
     }
 
     #[test]

@@ -147,6 +147,31 @@ impl Taxonomy {
         out
     }
 
+    /// Topics matching what someone is typing (id, name or a synonym), for autocomplete;
+    /// all of them when nothing is typed.
+    pub fn suggest(&self, typed: &str, normalizer: &Normalizer, max: usize) -> Vec<&Topic> {
+        let q = normalizer.normalize(typed.trim()).to_lowercase();
+        let mut scored: Vec<(u8, usize, &Topic)> = self
+            .topics
+            .iter()
+            .zip(&self.synonyms)
+            .enumerate()
+            .filter_map(|(i, (t, syns))| {
+                let name = normalizer.normalize(&t.name).to_lowercase();
+                let score = if q.is_empty() || name.starts_with(&q) || t.id.starts_with(&q) {
+                    0
+                } else if name.contains(&q) || syns.iter().any(|s| s.contains(&q)) {
+                    1
+                } else {
+                    return None;
+                };
+                Some((score, i, t))
+            })
+            .collect();
+        scored.sort_by_key(|(s, i, _)| (*s, *i));
+        scored.into_iter().take(max).map(|(_, _, t)| t).collect()
+    }
+
     /// The normalized synonyms of a topic, for query expansion.
     pub fn synonyms_of(&self, id: &str) -> &[String] {
         self.topics

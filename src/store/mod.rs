@@ -1,6 +1,7 @@
 //! SQLite through sqlx: the durable truth. All SQL of nimo lives under this module.
 
 mod documents;
+mod pages;
 
 use std::path::Path;
 use std::str::FromStr;

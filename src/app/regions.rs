@@ -1,0 +1,183 @@
+//! Region profiles and topic rosters: the answers to 「この地域は？」 and 「このテーマに取り
+//! 組んでいるのは？」.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::{Internal, Nimo};
+use crate::domain::figures::{Figure, extract};
+use crate::domain::passage::Passage;
+use crate::domain::query::{KnownRegion, SearchRequest};
+use crate::domain::region::KEY_SEPARATOR;
+use crate::domain::topic::Topic;
+
+/// Passages read at most for one profile or roster.
+const READ_MAX: usize = 5_000;
+
+/// One section of a region's documents.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionSummary {
+    pub title: String,
+    pub passages: usize,
+    /// The first passage, as an excerpt.
+    pub first: Passage,
+}
+
+/// A document of the region.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSummary {
+    pub id: String,
+    pub title: String,
+    pub form: String,
+    pub fiscal_year: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionProfile {
+    pub region: KnownRegion,
+    /// Regions inside it that have passages (a prefecture's 圏域 and cities).
+    pub inside: Vec<KnownRegion>,
+    pub documents: Vec<DocumentSummary>,
+    pub sections: Vec<SectionSummary>,
+    pub figures: Vec<Figure>,
+}
+
+/// One region working on a topic.
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterEntry {
+    pub region: KnownRegion,
+    pub passages: usize,
+    /// Its passage that best matches the topic.
+    pub best: Passage,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Roster {
+    pub topic: Topic,
+    pub region: Option<KnownRegion>,
+    /// Grouped by prefecture (in the national order), then by region.
+    pub entries: Vec<RosterEntry>,
+}
+
+impl Nimo {
+    /// Everything known about a place: its documents, its passages by section, its basic
+    /// figures, and the regions inside it.
+    pub async fn region_profile(&self, key: &str) -> Result<Option<RegionProfile>, Internal> {
+        let directory = self.regions();
+        let places = directory.places(&self.lexicon);
+        let Some(region) = places.iter().find(|p| p.key == key).cloned() else {
+            return Ok(None);
+        };
+        let inside: Vec<KnownRegion> = places
+            .iter()
+            .filter(|p| p.key.starts_with(&format!("{key}{KEY_SEPARATOR}")))
+            .cloned()
+            .collect();
+        let request = SearchRequest {
+            regions: vec![key.to_string()],
+            limit: READ_MAX,
+            ..Default::default()
+        };
+        let own: Vec<Passage> = self
+            .search(&request)
+            .await?
+            .hits
+            .into_iter()
+            .map(|h| h.passage)
+            .filter(|p| p.region.key() == key)
+            .collect();
+        let mut documents: Vec<DocumentSummary> = Vec::new();
+        let mut sections: Vec<SectionSummary> = Vec::new();
+        let mut basics = String::new();
+        for p in own {
+            if !documents.iter().any(|d| d.id == p.doc) {
+                documents.push(DocumentSummary {
+                    id: p.doc.clone(),
+                    title: p.doc_title.clone(),
+                    form: p.form.clone(),
+                    fiscal_year: p.fiscal_year,
+                });
+            }
+            if p.section == "基礎情報" {
+                basics.push_str(&p.text);
+                basics.push('\n');
+            }
+            match sections.iter_mut().find(|s| s.title == p.section) {
+                Some(s) => s.passages += 1,
+                None => sections.push(SectionSummary {
+                    title: p.section.clone(),
+                    passages: 1,
+                    first: p,
+                }),
+            }
+        }
+        documents.sort_by(|a, b| b.fiscal_year.cmp(&a.fiscal_year).then(a.id.cmp(&b.id)));
+        Ok(Some(RegionProfile {
+            region,
+            inside,
+            documents,
+            sections,
+            figures: extract(&basics),
+        }))
+    }
+
+    /// The regions whose passages are on a topic, optionally within a place, each with its
+    /// best passage.
+    pub async fn topic_roster(
+        &self,
+        topic_id: &str,
+        within: Option<&str>,
+    ) -> Result<Option<Roster>, Internal> {
+        let Some(topic) = self.lexicon.taxonomy.get(topic_id).cloned() else {
+            return Ok(None);
+        };
+        let directory = self.regions();
+        let places = directory.places(&self.lexicon);
+        let region = within.and_then(|k| places.iter().find(|p| p.key == k).cloned());
+        let request = SearchRequest {
+            text: topic.name.clone(),
+            topic: Some(topic.id.clone()),
+            regions: within.map(|k| vec![k.to_string()]).unwrap_or_default(),
+            limit: READ_MAX,
+            ..Default::default()
+        };
+        let results = self.search(&request).await?;
+        let mut best: BTreeMap<String, (usize, Passage)> = BTreeMap::new();
+        for hit in results.hits {
+            best.entry(hit.passage.region.key())
+                .or_insert((0, hit.passage))
+                .0 += 1;
+        }
+        let order: HashMap<&str, usize> = places
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.key.as_str(), i))
+            .collect();
+        let mut entries: Vec<RosterEntry> = best
+            .into_iter()
+            .map(|(key, (passages, best))| RosterEntry {
+                region: directory.get(&key).cloned().unwrap_or_else(|| KnownRegion {
+                    key: key.clone(),
+                    name: best.region.name.clone(),
+                    prefecture: best.region.prefecture.clone(),
+                    kind: best.region.kind,
+                    passages,
+                }),
+                passages,
+                best,
+            })
+            .collect();
+        entries.sort_by_key(|e| {
+            order
+                .get(e.region.key.as_str())
+                .copied()
+                .unwrap_or(usize::MAX)
+        });
+        Ok(Some(Roster {
+            topic,
+            region,
+            entries,
+        }))
+    }
+}

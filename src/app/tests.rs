@@ -1,0 +1,116 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::app::Nimo;
+use crate::domain::lexicon::Lexicon;
+use crate::domain::query::Ask;
+
+async fn nimo() -> Arc<Nimo> {
+    let opened = crate::setup::open_in_memory(Lexicon::embedded())
+        .await
+        .unwrap();
+    let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
+    opened
+        .nimo
+        .ingest(&[corpus], false, &mut |_| {})
+        .await
+        .unwrap();
+    opened.nimo
+}
+
+#[tokio::test]
+async fn profile_of_a_ward_with_figures() {
+    let nimo = nimo().await;
+    let p = nimo
+        .region_profile("東京都/世田谷区")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.documents.len(), 2, "000 and 001");
+    assert_eq!(p.documents[0].fiscal_year, Some(2021), "newest first");
+    assert!(p.sections.iter().any(|s| s.title == "基礎情報"));
+    assert!(
+        p.figures
+            .iter()
+            .any(|f| f.label == "人口" && f.value == "920,471人")
+    );
+    assert!(p.inside.is_empty());
+}
+
+#[tokio::test]
+async fn profile_of_a_prefecture_lists_what_is_inside() {
+    let nimo = nimo().await;
+    let p = nimo.region_profile("愛知県").await.unwrap().unwrap();
+    assert!(p.sections.is_empty());
+    assert_eq!(p.inside.len(), 5, "名古屋市 and its four blocks");
+    assert!(nimo.region_profile("北海道").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn roster_of_a_topic_groups_regions_in_national_order() {
+    let nimo = nimo().await;
+    let r = nimo.topic_roster("peer", None).await.unwrap().unwrap();
+    assert!(r.entries.len() >= 10, "{}", r.entries.len());
+    let keys: Vec<&str> = r.entries.iter().map(|e| e.region.key.as_str()).collect();
+    let aomori = keys.iter().position(|k| k.starts_with("青森県")).unwrap();
+    let kumamoto = keys
+        .iter()
+        .position(|k| k.starts_with("熊本県"))
+        .unwrap_or(keys.len());
+    assert!(aomori < kumamoto);
+    assert!(
+        r.entries
+            .iter()
+            .all(|e| e.best.topics.contains(&"peer".to_string()))
+    );
+    let within = nimo
+        .topic_roster("peer", Some("香川県"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        within
+            .entries
+            .iter()
+            .all(|e| e.region.key.starts_with("香川県"))
+    );
+    assert!(
+        nimo.topic_roster("no-such-topic", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn widening_is_explained() {
+    let nimo = nimo().await;
+    let a = nimo
+        .ask(&Ask {
+            question: "名古屋市東ブロックの普及啓発".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(a.results.total > 0);
+    assert_eq!(a.understood.request.regions, vec!["愛知県/名古屋市"]);
+    assert!(a.notes[0].contains("名古屋市全体"), "{:?}", a.notes);
+    let a = nimo
+        .ask(&Ask {
+            question: "令和９年度のピアサポート".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(a.results.total > 0);
+    assert!(a.notes[0].contains("年度を問わず"), "{:?}", a.notes);
+    let a = nimo
+        .ask(&Ask {
+            question: "量子コンピュータ".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(a.results.total, 0);
+    assert!(!a.suggestions.is_empty());
+}
