@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod discord;
 pub mod domain;
 pub mod search_index;
 pub mod setup;

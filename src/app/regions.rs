@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Internal, Nimo};
 use crate::domain::figures::{Figure, extract};
 use crate::domain::passage::Passage;
-use crate::domain::query::{KnownRegion, SearchRequest};
+use crate::domain::query::{Expansion, KnownRegion, SearchRequest};
 use crate::domain::region::KEY_SEPARATOR;
 use crate::domain::topic::Topic;
 
@@ -135,9 +135,15 @@ impl Nimo {
         let directory = self.regions();
         let places = directory.places(&self.lexicon);
         let region = within.and_then(|k| places.iter().find(|p| p.key == k).cloned());
+        // Every passage tagged with the topic must come back (the topic's expansion matches
+        // its tag), ranked by how strongly it speaks of the topic (its synonyms).
         let request = SearchRequest {
             text: topic.name.clone(),
             topic: Some(topic.id.clone()),
+            expansions: vec![Expansion {
+                topic: topic.id.clone(),
+                terms: self.lexicon.taxonomy.synonyms_of(&topic.id).to_vec(),
+            }],
             regions: within.map(|k| vec![k.to_string()]).unwrap_or_default(),
             limit: READ_MAX,
             ..Default::default()

@@ -114,3 +114,30 @@ async fn widening_is_explained() {
     assert_eq!(a.results.total, 0);
     assert!(!a.suggestions.is_empty());
 }
+
+#[tokio::test]
+async fn roster_includes_every_tagged_region_whatever_its_wording() {
+    // ピアサポーター養成 does not contain the words ピアサポート, yet it is about peer support.
+    let tmp = tempfile::tempdir().unwrap();
+    for k in 0..30 {
+        let text = format!(
+            " 令和２年度 AD合同会議「事前課題」\n\n東京都・第{k}圏域\n\n１．令和２年度の達成目標・取組状況\n\nピアサポーターの養成\n\n２．支援事業の成果\n\n・講座を実施した。\n"
+        );
+        std::fs::write(tmp.path().join(format!("x{k}.txt")), text).unwrap();
+    }
+    let opened = crate::setup::open_in_memory(Lexicon::embedded())
+        .await
+        .unwrap();
+    opened
+        .nimo
+        .ingest(&[tmp.path().to_path_buf()], false, &mut |_| {})
+        .await
+        .unwrap();
+    let r = opened
+        .nimo
+        .topic_roster("peer", Some("東京都"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.entries.len(), 30);
+}

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::view::{AnswerView, HitView, RegionView};
 use crate::app::{AskError, IngestEvent};
+use crate::discord;
 use crate::domain::corpus;
 use crate::domain::era::find_years;
 use crate::domain::query::Ask;
@@ -90,6 +91,19 @@ pub enum Command {
     },
     /// Chat in the terminal: ask questions as you would in Discord.
     Chat,
+    /// Run the Discord bot (the default when DISCORD_TOKEN is set).
+    Bot,
+}
+
+impl Cli {
+    /// True when this invocation runs the Discord bot.
+    pub fn runs_bot(&self) -> bool {
+        match self.command {
+            Some(Command::Bot) => true,
+            None => std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()),
+            _ => false,
+        }
+    }
 }
 
 fn config(cli: &Cli) -> Config {
@@ -117,6 +131,9 @@ fn emphasis() -> Emphasis {
 
 /// Runs a command; `Ok(code)` for expected outcomes, `Err` for failures inside nimo.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if cli.runs_bot() {
+        return run_bot(&config(&cli)).await;
+    }
     let Some(command) = cli.command.as_ref() else {
         eprintln!(
             "使い方: nimo chat（ターミナルで質問）／ nimo ask 質問 ／ nimo ingest フォルダ ／ nimo --help\n\
@@ -263,9 +280,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             chat::run(&nimo, stdin, out, emphasis()).await?;
             ExitCode::SUCCESS
         }
-        Command::Inspect { .. } => unreachable!("handled above"),
+        Command::Inspect { .. } | Command::Bot => unreachable!("handled above"),
     };
     opened.store.close().await;
+    Ok(code)
+}
+
+/// Runs the Discord bot until Ctrl-C (or until Discord refuses the token).
+async fn run_bot(config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(bot_config) = discord::BotConfig::from_env().map_err(anyhow::Error::msg)? else {
+        eprintln!(
+            "DISCORD_TOKEN が設定されていません。README の「Discord で動かす」をご覧ください。"
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let opened = setup::open(config).await?;
+    let pages: std::sync::Arc<dyn crate::domain::ports::PageStore> =
+        std::sync::Arc::new(opened.store.clone());
+    tracing::info!(data_dir = %config.data_dir.display(), passages = opened.nimo.passage_count()?, "starting the Discord bot");
+    let mut running = discord::start(bot_config, opened.nimo.clone(), pages).await?;
+    let stopped = tokio::select! {
+        _ = tokio::signal::ctrl_c() => None,
+        result = running.wait() => Some(result),
+    };
+    let code = match stopped {
+        None => {
+            tracing::info!("Ctrl-C received; closing the gateway connection");
+            running.shutdown().await?;
+            ExitCode::SUCCESS
+        }
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "the Discord connection ended");
+            eprintln!("Discord との接続が終了しました: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    opened.store.close().await;
+    tracing::info!("stopped");
     Ok(code)
 }
 

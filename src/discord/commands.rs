@@ -1,0 +1,234 @@
+//! The slash commands, in Japanese: their definitions (registered at start-up) and what
+//! each does. Every command searches, so each is deferred first and completed by a
+//! follow-up; autocomplete answers from memory, well inside Discord's 3 seconds.
+
+use serde_json::{Value, json};
+use serenity::all::{CommandInteraction, ResolvedValue};
+
+use super::bot::{Bot, BotError};
+use super::limits::{CHOICE_NAME, CHOICE_VALUE, CHOICES, clip};
+use super::render;
+use crate::domain::era::find_years;
+use crate::domain::query::{Ask, MAX_QUESTION_CHARS};
+use crate::domain::text::nfkc;
+
+pub const ASK: &str = "質問";
+pub const REGION: &str = "地域";
+pub const TOPIC: &str = "テーマ";
+pub const HELP: &str = "ヘルプ";
+
+const OPT_QUESTION: &str = "内容";
+const OPT_REGION: &str = "地域";
+const OPT_TOPIC: &str = "テーマ";
+const OPT_YEAR: &str = "年度";
+
+/// Roster lines per page.
+const ROSTER_PAGE: usize = 20;
+
+fn option(kind: u8, name: &str, description: &str, required: bool, autocomplete: bool) -> Value {
+    let mut o =
+        json!({ "type": kind, "name": name, "description": description, "required": required });
+    if autocomplete {
+        o["autocomplete"] = json!(true);
+    }
+    o
+}
+
+const STRING: u8 = 3;
+
+/// The commands as Discord's API takes them (`PUT /applications/{id}/commands`).
+pub fn definitions() -> Value {
+    let mut question = option(
+        STRING,
+        OPT_QUESTION,
+        "知りたいこと（例: ピアサポーターの養成、住まいの確保）",
+        true,
+        false,
+    );
+    question["max_length"] = json!(MAX_QUESTION_CHARS);
+    json!([
+        {
+            "name": ASK, "type": 1,
+            "description": "にも包括の資料から、地域やテーマについて答えます",
+            "options": [
+                question,
+                option(STRING, OPT_REGION, "地域で絞り込む（都道府県・市・圏域など）", false, true),
+                option(STRING, OPT_TOPIC, "テーマで絞り込む", false, true),
+                option(STRING, OPT_YEAR, "年度で絞り込む（例: 令和3年度、R3、2021）", false, false),
+            ],
+        },
+        {
+            "name": REGION, "type": 1,
+            "description": "地域の概要：資料・基礎情報・項目ごとの内容",
+            "options": [option(STRING, OPT_REGION, "地域（都道府県・市・圏域など）", true, true)],
+        },
+        {
+            "name": TOPIC, "type": 1,
+            "description": "そのテーマに取り組んでいる地域の一覧",
+            "options": [
+                option(STRING, OPT_TOPIC, "テーマ（例: ピアサポート、住まいの確保）", true, true),
+                option(STRING, OPT_REGION, "地域で絞り込む", false, true),
+            ],
+        },
+        { "name": HELP, "type": 1, "description": "nimo の使い方" },
+    ])
+}
+
+fn string_option<'a>(cmd: &'a CommandInteraction, name: &str) -> Option<&'a str> {
+    cmd.data
+        .options()
+        .into_iter()
+        .find(|o| o.name == name)
+        .and_then(|o| match o.value {
+            ResolvedValue::String(s) => Some(s),
+            _ => None,
+        })
+}
+
+fn parse_year(s: &str) -> Option<i32> {
+    let n = nfkc(s.trim());
+    if let Ok(y) = n.parse::<i32>() {
+        return (1980..=2100).contains(&y).then_some(y);
+    }
+    find_years(&n).first().map(|m| m.fiscal_year)
+}
+
+/// Runs a slash command.
+pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
+    if cmd.data.name == HELP {
+        let body = json!({ "type": 4, "data": render::help().to_json() });
+        return Ok(bot
+            .rest
+            .interaction_response(cmd.id.get(), &cmd.token, &body)
+            .await?);
+    }
+    // Searching may take a moment: acknowledge first, answer in a follow-up.
+    bot.rest
+        .interaction_response(cmd.id.get(), &cmd.token, &json!({ "type": 5 }))
+        .await?;
+    let replies = match cmd.data.name.as_str() {
+        ASK => {
+            let year = string_option(cmd, OPT_YEAR).filter(|y| !y.trim().is_empty());
+            match year.map(|y| (y, parse_year(y))) {
+                Some((y, None)) => vec![render::problem_text(&format!(
+                    "年度「{y}」を読み取れませんでした（例: 令和3年度、R3、2021）。"
+                ))],
+                other => {
+                    let ask = Ask {
+                        question: string_option(cmd, OPT_QUESTION).unwrap_or("").to_string(),
+                        region: string_option(cmd, OPT_REGION).map(str::to_string),
+                        topic: string_option(cmd, OPT_TOPIC).map(str::to_string),
+                        year: other.and_then(|(_, y)| y),
+                        limit: Some(5),
+                        offset: 0,
+                    };
+                    vec![bot.answer(ask).await]
+                }
+            }
+        }
+        REGION => {
+            bot.profile(string_option(cmd, OPT_REGION).unwrap_or(""))
+                .await
+        }
+        TOPIC => {
+            bot.roster(
+                string_option(cmd, OPT_TOPIC).unwrap_or(""),
+                string_option(cmd, OPT_REGION),
+                0,
+                ROSTER_PAGE,
+                None,
+            )
+            .await
+        }
+        other => vec![render::problem_text(&format!(
+            "「/{other}」というコマンドはありません。/ヘルプ をお試しください。"
+        ))],
+    };
+    for reply in replies {
+        bot.rest
+            .followup(bot.application()?, &cmd.token, &reply.to_json())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Answers autocomplete for the region and topic options.
+pub async fn autocomplete(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
+    let Some(focused) = cmd.data.autocomplete() else {
+        return Ok(());
+    };
+    let lex = bot.nimo.lexicon();
+    let choices: Vec<Value> = match focused.name {
+        OPT_REGION => bot
+            .nimo
+            .regions()
+            .suggest(focused.value, lex, CHOICES)
+            .into_iter()
+            .filter(|p| p.key.chars().count() <= CHOICE_VALUE)
+            .map(|p| {
+                let name = format!("{}（{}・{}件）", p.name, p.kind.label(), p.passages);
+                json!({ "name": clip(&name, CHOICE_NAME), "value": p.key })
+            })
+            .collect(),
+        OPT_TOPIC => lex
+            .taxonomy
+            .suggest(focused.value, &lex.normalizer, CHOICES)
+            .into_iter()
+            .map(|t| {
+                let name = format!(
+                    "{}（{}）",
+                    t.name,
+                    t.synonyms
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("・")
+                );
+                json!({ "name": clip(&name, CHOICE_NAME), "value": t.id })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let body = json!({ "type": 8, "data": { "choices": choices } });
+    Ok(bot
+        .rest
+        .interaction_response(cmd.id.get(), &cmd.token, &body)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discord::limits::{COMMAND_DESCRIPTION, chars};
+
+    #[test]
+    fn definitions_fit_discord() {
+        let defs = definitions();
+        let defs = defs.as_array().unwrap();
+        assert!(serde_json::to_string(&defs).unwrap().chars().count() < 8000 * defs.len());
+        for d in defs {
+            let name = d["name"].as_str().unwrap();
+            assert!((1..=32).contains(&chars(name)));
+            assert!(
+                name.chars()
+                    .all(|c| c.is_alphanumeric() || "-_'".contains(c))
+            );
+            assert!((1..=COMMAND_DESCRIPTION).contains(&chars(d["description"].as_str().unwrap())));
+            for o in d["options"].as_array().into_iter().flatten() {
+                assert!((1..=32).contains(&chars(o["name"].as_str().unwrap())));
+                assert!(
+                    (1..=COMMAND_DESCRIPTION).contains(&chars(o["description"].as_str().unwrap()))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn years_typed_in_options() {
+        assert_eq!(parse_year("令和３年度"), Some(2021));
+        assert_eq!(parse_year("R3"), Some(2021));
+        assert_eq!(parse_year("2021"), Some(2021));
+        assert_eq!(parse_year("いつか"), None);
+    }
+}

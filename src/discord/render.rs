@@ -1,0 +1,389 @@
+//! Japanese rendering of nimo's answers for Discord: embeds with the matched words in bold,
+//! citations, and paging buttons — all fitted to Discord's limits (see `limits`).
+
+use crate::app::Answer;
+use crate::app::regions::{RegionProfile, Roster};
+use crate::domain::era::era_label;
+use crate::domain::lexicon::Lexicon;
+use crate::domain::query::{QueryProblem, describe_filters};
+use crate::domain::region::RegionKind;
+
+use super::limits::{
+    Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, Embed, Reply, clip,
+    escape_markdown, pack,
+};
+
+/// How many characters of a passage a list line or a section shows.
+const EXCERPT: usize = 120;
+const FOOTER: &str = "nimo ・ にも包括の資料から";
+
+/// Custom ids of paging buttons: `nimo:{kind}:{token}:{offset}` (well under 100 characters).
+pub fn page_button_id(kind: &str, token: &str, offset: usize) -> String {
+    format!("nimo:{kind}:{token}:{offset}")
+}
+
+/// Parses a paging button's custom id.
+pub fn parse_page_button(custom_id: &str) -> Option<(&str, &str, usize)> {
+    let mut parts = custom_id.split(':');
+    if parts.next()? != "nimo" {
+        return None;
+    }
+    let kind = parts.next()?;
+    let token = parts.next()?;
+    let offset = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((kind, token, offset))
+}
+
+fn paging_buttons(
+    kind: &str,
+    token: Option<&str>,
+    offset: usize,
+    limit: usize,
+    more: bool,
+) -> Vec<Button> {
+    let Some(token) = token else {
+        return Vec::new();
+    };
+    if offset == 0 && !more {
+        return Vec::new();
+    }
+    vec![
+        Button {
+            label: "◀ 前へ".into(),
+            custom_id: page_button_id(kind, token, offset.saturating_sub(limit)),
+            disabled: offset == 0,
+            primary: false,
+        },
+        Button {
+            label: "次へ ▶".into(),
+            custom_id: page_button_id(kind, token, offset + limit),
+            disabled: !more,
+            primary: true,
+        },
+    ]
+}
+
+fn excerpt(text: &str, max: usize) -> String {
+    escape_markdown(&clip(
+        &text.split_whitespace().collect::<Vec<_>>().join(" "),
+        max,
+    ))
+}
+
+/// An answer to a question, with paging buttons when there is more than one page.
+pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply {
+    let u = &answer.understood;
+    let r = &answer.results;
+    let filters = describe_filters(u, lex);
+    let subject = if u.request.text.is_empty() {
+        if filters.is_empty() {
+            "すべての資料".to_string()
+        } else {
+            format!("{filters}の資料")
+        }
+    } else {
+        format!("「{}」の検索結果", u.request.text)
+    };
+    let mut description = String::new();
+    for note in &answer.notes {
+        description.push_str(&format!("※ {}\n", escape_markdown(note)));
+    }
+    if r.total == 0 {
+        description.push_str("該当する資料は見つかりませんでした。\n");
+        for s in &answer.suggestions {
+            description.push_str(&format!("・{}\n", escape_markdown(s)));
+        }
+        return Reply::embed(Embed {
+            title: escape_markdown(&subject),
+            description,
+            footer: FOOTER.into(),
+            color: COLOR_NOTE,
+            ..Default::default()
+        });
+    }
+    let from = u.request.offset + 1;
+    let to = u.request.offset + r.hits.len();
+    if !filters.is_empty() && !u.request.text.is_empty() {
+        description.push_str(&format!("条件: {}\n", escape_markdown(&filters)));
+    }
+    let expanded: Vec<&str> = u
+        .request
+        .expansions
+        .iter()
+        .flat_map(|e| e.terms.iter().map(String::as_str))
+        .take(6)
+        .collect();
+    if !expanded.is_empty() {
+        description.push_str(&format!(
+            "関連語も検索: {}\n",
+            escape_markdown(&expanded.join("・"))
+        ));
+    }
+    description.push_str(&format!("{}件中 {from}〜{to}件目", r.total));
+    let fields = r
+        .hits
+        .iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let p = &hit.passage;
+            let year = p
+                .fiscal_year
+                .map(era_label)
+                .unwrap_or_else(|| "年度不明".into());
+            let name = format!("{}. {}｜{}｜{}", from + i, p.region.name, p.section, year);
+            let snippet = hit.snippet.marked("**", "**", escape_markdown);
+            let value = format!(
+                "{snippet}\n出典: {}（{}）",
+                escape_markdown(&p.doc_title),
+                escape_markdown(&p.doc)
+            );
+            (name, value)
+        })
+        .collect();
+    let mut embed = Embed {
+        title: escape_markdown(&subject),
+        description,
+        fields,
+        footer: FOOTER.into(),
+        color: COLOR_ANSWER,
+    };
+    embed.fit_total(super::limits::EMBEDS_TOTAL);
+    Reply {
+        embeds: vec![embed],
+        buttons: paging_buttons("ask", page_token, u.request.offset, u.request.limit, r.more),
+        ..Default::default()
+    }
+}
+
+/// A question that cannot be searched, explained.
+pub fn problem(p: &QueryProblem) -> Reply {
+    let mut description = escape_markdown(&p.to_string());
+    match p {
+        QueryProblem::UnknownRegion { suggestions, .. } if !suggestions.is_empty() => {
+            description.push_str(&format!(
+                "\nもしかして: {}",
+                escape_markdown(&suggestions.join("、"))
+            ));
+        }
+        QueryProblem::UnknownTopic { suggestions, .. } if !suggestions.is_empty() => {
+            description.push_str(&format!(
+                "\n指定できるテーマ: {}",
+                escape_markdown(&suggestions.join("、"))
+            ));
+        }
+        _ => {}
+    }
+    Reply::embed(Embed {
+        description,
+        footer: FOOTER.into(),
+        color: COLOR_NOTE,
+        ..Default::default()
+    })
+}
+
+/// A short note to the person (an unreadable option, an expired button).
+pub fn problem_text(text: &str) -> Reply {
+    Reply::embed(Embed {
+        description: escape_markdown(text),
+        color: COLOR_NOTE,
+        ..Default::default()
+    })
+}
+
+/// Something failed inside nimo; the person can simply try again.
+pub fn internal_error() -> Reply {
+    Reply::embed(Embed {
+        description: "申し訳ありません、内部でエラーが起きました。もう一度お試しください。続く場合は管理者にお知らせください。".into(),
+        color: COLOR_ERROR,
+        ..Default::default()
+    })
+}
+
+/// A region's profile: overview (kind, documents, basic figures, regions inside) and one
+/// field per section with the beginning of its first passage.
+pub fn profile(p: &RegionProfile, list_token: Option<&str>) -> Vec<Reply> {
+    let r = &p.region;
+    let mut description = String::new();
+    let place = match (&r.prefecture, r.kind) {
+        (Some(pref), k) if k != RegionKind::Prefecture => format!("{pref}・{}", k.label()),
+        (_, k) => k.label().to_string(),
+    };
+    description.push_str(&format!("{place}　文章 {}件\n", r.passages));
+    if !p.figures.is_empty() {
+        description.push_str("\n**基礎情報**\n");
+        for f in &p.figures {
+            description.push_str(&format!("・{}\n", escape_markdown(&f.display())));
+        }
+    }
+    if !p.documents.is_empty() {
+        description.push_str("\n**資料**\n");
+        for d in &p.documents {
+            let year = d
+                .fiscal_year
+                .map(era_label)
+                .unwrap_or_else(|| "年度不明".into());
+            description.push_str(&format!(
+                "・{}（{}・{}）\n",
+                escape_markdown(&d.title),
+                d.form,
+                year
+            ));
+        }
+    }
+    if !p.inside.is_empty() {
+        description.push_str("\n**含まれる地域**\n");
+        for i in &p.inside {
+            description.push_str(&format!(
+                "・{}（{}）… {}件\n",
+                escape_markdown(&i.name),
+                i.kind.label(),
+                i.passages
+            ));
+        }
+    }
+    let fields: Vec<(String, String)> = p
+        .sections
+        .iter()
+        .map(|s| {
+            let more = if s.passages > 1 {
+                format!("（ほか{}件）", s.passages - 1)
+            } else {
+                String::new()
+            };
+            (
+                format!("{}{more}", s.title),
+                excerpt(&s.first.text, EXCERPT * 2),
+            )
+        })
+        .collect();
+    // The overview may be long (many regions inside): it gets embeds of its own.
+    let mut embeds = Vec::new();
+    let title = escape_markdown(&r.name);
+    for (i, part) in super::limits::split_text(&description, EMBED_DESCRIPTION)
+        .into_iter()
+        .enumerate()
+    {
+        embeds.push(Embed {
+            title: if i == 0 {
+                title.clone()
+            } else {
+                format!("{title}（続き）")
+            },
+            description: part,
+            color: COLOR_ANSWER,
+            ..Default::default()
+        });
+    }
+    for chunk in fields.chunks(super::limits::EMBED_FIELDS) {
+        embeds.push(Embed {
+            title: format!("{title}：項目ごとの内容"),
+            fields: chunk.to_vec(),
+            footer: FOOTER.into(),
+            color: COLOR_ANSWER,
+            ..Default::default()
+        });
+    }
+    let buttons = list_token
+        .map(|t| {
+            vec![Button {
+                label: "この地域の文章を一覧".into(),
+                custom_id: page_button_id("ask", t, 0),
+                disabled: false,
+                primary: true,
+            }]
+        })
+        .unwrap_or_default();
+    pack(embeds, buttons)
+}
+
+/// Regions working on a topic, grouped by prefecture, one line each; `offset`/`limit`
+/// page through the regions.
+pub fn roster(r: &Roster, offset: usize, limit: usize, page_token: Option<&str>) -> Vec<Reply> {
+    let within = r
+        .region
+        .as_ref()
+        .map(|k| format!("（{}）", k.name))
+        .unwrap_or_default();
+    let title = escape_markdown(&format!("「{}」に取り組む地域{within}", r.topic.name));
+    if r.entries.is_empty() {
+        return vec![Reply::embed(Embed {
+            title,
+            description: "このテーマの資料がある地域は見つかりませんでした。".into(),
+            color: COLOR_NOTE,
+            footer: FOOTER.into(),
+            ..Default::default()
+        })];
+    }
+    let page: Vec<_> = r.entries.iter().skip(offset).take(limit).collect();
+    let mut text = format!(
+        "{}か所（{}〜{}か所目）\n",
+        r.entries.len(),
+        offset + 1,
+        offset + page.len()
+    );
+    let mut current_pref: Option<&str> = None;
+    for e in &page {
+        let pref = e.region.prefecture.as_deref().unwrap_or("都道府県不明");
+        if current_pref != Some(pref) {
+            text.push_str(&format!("\n**{}**\n", escape_markdown(pref)));
+            current_pref = Some(pref);
+        }
+        text.push_str(&format!(
+            "・{}（{}件）— {}\n",
+            escape_markdown(&e.region.name),
+            e.passages,
+            excerpt(&e.best.text, 60)
+        ));
+    }
+    let embeds: Vec<Embed> = super::limits::split_text(&text, EMBED_DESCRIPTION)
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| Embed {
+            title: if i == 0 {
+                title.clone()
+            } else {
+                format!("{title}（続き）")
+            },
+            description: part,
+            footer: FOOTER.into(),
+            color: COLOR_ANSWER,
+            ..Default::default()
+        })
+        .collect();
+    let more = offset + page.len() < r.entries.len();
+    pack(
+        embeds,
+        paging_buttons("roster", page_token, offset, limit, more),
+    )
+}
+
+/// How to use nimo in Discord.
+pub fn help() -> Reply {
+    Reply::embed(Embed {
+        title: "nimo の使い方".into(),
+        description: "にも包括の資料（事前課題・自治体情報シートなど）から、地域やテーマについてお答えします。\n\n\
+            **/質問** 内容を入力（地域・テーマ・年度で絞り込めます）\n\
+            **/地域** 地域の概要（資料・基礎情報・項目ごとの内容）\n\
+            **/テーマ** そのテーマに取り組む地域の一覧\n\n\
+            チャンネルで @nimo と呼びかけるか、DM で質問をそのまま送っても答えます。\n\
+            例: 「ピアサポーターを養成している自治体は？」「神奈川県の地域移行」「令和３年度の協議の場」"
+            .into(),
+        footer: FOOTER.into(),
+        color: COLOR_ANSWER,
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_buttons_round_trip() {
+        let id = page_button_id("ask", "AbC123xyz789", 15);
+        assert!(id.len() <= super::super::limits::CUSTOM_ID);
+        assert_eq!(parse_page_button(&id), Some(("ask", "AbC123xyz789", 15)));
+        assert_eq!(parse_page_button("other:x"), None);
+        assert_eq!(parse_page_button("nimo:ask:t:notanumber"), None);
+    }
+}
