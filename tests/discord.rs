@@ -611,3 +611,108 @@ async fn the_nimo_binary_runs_the_bot_and_stops_on_ctrl_c() {
     assert!(log.contains("stopped"), "{log}");
     assert!(!log.contains(TOKEN), "the token never appears in logs");
 }
+
+/// The fake is only worth its tests if it refuses what Discord refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_refuses_what_discord_refuses() {
+    use nimo::discord::rest::{Rest, RestError};
+    use serde_json::json;
+    let fake = FakeDiscord::start().await;
+    let rest = Rest::new(&Secret::new(TOKEN), Some(&fake.url()));
+    let channel = CHANNEL_ID;
+    let rejected = |r: Result<Option<Value>, RestError>| {
+        matches!(
+            r,
+            Err(RestError::Rejected {
+                status: 400,
+                code: Some(50035),
+                ..
+            })
+        )
+    };
+    let long = "あ".repeat(2001);
+    assert!(rejected(
+        rest.create_message(channel, &json!({ "content": long }))
+            .await
+    ));
+    assert!(
+        rejected(
+            rest.create_message(channel, &json!({ "content": "" }))
+                .await
+        ),
+        "empty message"
+    );
+    let field = json!({ "name": "n", "value": "v".repeat(1025) });
+    assert!(rejected(
+        rest.create_message(channel, &json!({ "embeds": [{ "fields": [field] }] }))
+            .await
+    ));
+    let big = json!({ "description": "d".repeat(4000) });
+    assert!(
+        rejected(
+            rest.create_message(channel, &json!({ "embeds": [big.clone(), big] }))
+                .await
+        ),
+        "6000 across embeds"
+    );
+    let eleven: Vec<Value> = (0..11).map(|_| json!({ "title": "t" })).collect();
+    assert!(rejected(
+        rest.create_message(channel, &json!({ "embeds": eleven }))
+            .await
+    ));
+    let button = json!({ "type": 2, "style": 1, "label": "x", "custom_id": "c".repeat(101) });
+    assert!(rejected(
+        rest.create_message(
+            channel,
+            &json!({ "content": "x", "components": [{ "type": 1, "components": [button] }] })
+        )
+        .await
+    ));
+    assert!(rejected(
+        rest.put_commands(
+            APP_ID,
+            None,
+            &json!([{ "name": "Bad Name", "description": "x" }])
+        )
+        .await
+    ));
+
+    // Interactions: 26 autocomplete choices, a second response, a late response.
+    let (id, token) = fake.autocomplete("質問", "地域", "x");
+    let choices: Vec<Value> = (0..26)
+        .map(|i| json!({ "name": format!("c{i}"), "value": format!("{i}") }))
+        .collect();
+    let too_many = json!({ "type": 8, "data": { "choices": choices } });
+    assert!(matches!(
+        rest.interaction_response(id, &token, &too_many).await,
+        Err(RestError::Rejected { status: 400, .. })
+    ));
+    let ok = json!({ "type": 8, "data": { "choices": [] } });
+    rest.interaction_response(id, &token, &ok).await.unwrap();
+    let again = rest.interaction_response(id, &token, &ok).await;
+    assert!(
+        matches!(
+            again,
+            Err(RestError::Rejected {
+                code: Some(40060),
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+    let (id, token) = fake.slash("ヘルプ", &[], true);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let late = rest
+        .interaction_response(id, &token, &json!({ "type": 5 }))
+        .await;
+    assert!(
+        matches!(
+            late,
+            Err(RestError::Rejected {
+                code: Some(10062),
+                ..
+            })
+        ),
+        "{late:?}"
+    );
+}
