@@ -4,6 +4,7 @@
 pub mod corpus;
 pub mod era;
 pub mod figures;
+pub mod forms;
 pub mod lexicon;
 pub mod passage;
 pub mod ports;

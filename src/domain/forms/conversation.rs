@@ -1,0 +1,944 @@
+//! The guided conversation that fills in a form, one question at a time. A pure state
+//! machine: given the form, the answers so far, where the person is (the cursor) and what
+//! they just said, it returns the changes to save, the new cursor and what to reply. The
+//! application saves the changes before replying, so nothing said is ever lost, and the
+//! same conversation runs in the terminal and in Discord.
+
+use serde::{Deserialize, Serialize};
+
+use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
+use super::definition::{Asked, FieldKind, FormDef, expand};
+use super::document::render_text;
+use crate::domain::text::nfkc;
+
+/// Where a person is in the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Index into `FormDef::asked()`.
+    pub index: usize,
+    /// Cells typed so far of a table row being built column by column.
+    #[serde(default)]
+    pub cells: Vec<String>,
+    /// After 「修正」: the next text replaces the answer instead of adding to it.
+    #[serde(default)]
+    pub replacing: bool,
+    /// Asked 「このまま提出しますか」.
+    #[serde(default)]
+    pub confirming: bool,
+    /// Past the last question.
+    #[serde(default)]
+    pub finished: bool,
+    /// The intro was shown.
+    #[serde(default)]
+    pub started: bool,
+}
+
+/// Something to do, from a button or a typed keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    Skip,
+    Back,
+    Next,
+    Review,
+    Edit(usize),
+    Preview,
+    Submit,
+    ConfirmSubmit,
+    Pause,
+    Clear,
+    Help,
+    /// Open an input form (a Discord modal) for the current question.
+    Modal,
+}
+
+impl Command {
+    /// The button label (Japanese).
+    pub fn label(self) -> String {
+        match self {
+            Command::Skip => "スキップ".into(),
+            Command::Back => "戻る".into(),
+            Command::Next => "次へ".into(),
+            Command::Review => "回答を確認".into(),
+            Command::Edit(n) => format!("{n}を修正"),
+            Command::Preview => "プレビュー".into(),
+            Command::Submit => "提出".into(),
+            Command::ConfirmSubmit => "このまま提出する".into(),
+            Command::Pause => "中断".into(),
+            Command::Clear => "やり直し".into(),
+            Command::Help => "ヘルプ".into(),
+            Command::Modal => "まとめて入力".into(),
+        }
+    }
+
+    /// A short id for buttons (`nimo:form:{id}`).
+    pub fn id(self) -> String {
+        match self {
+            Command::Skip => "skip".into(),
+            Command::Back => "back".into(),
+            Command::Next => "next".into(),
+            Command::Review => "review".into(),
+            Command::Edit(n) => format!("edit{n}"),
+            Command::Preview => "preview".into(),
+            Command::Submit => "submit".into(),
+            Command::ConfirmSubmit => "confirm".into(),
+            Command::Pause => "pause".into(),
+            Command::Clear => "clear".into(),
+            Command::Help => "help".into(),
+            Command::Modal => "modal".into(),
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Command> {
+        Some(match id {
+            "skip" => Command::Skip,
+            "back" => Command::Back,
+            "next" => Command::Next,
+            "review" => Command::Review,
+            "preview" => Command::Preview,
+            "submit" => Command::Submit,
+            "confirm" => Command::ConfirmSubmit,
+            "pause" => Command::Pause,
+            "clear" => Command::Clear,
+            "help" => Command::Help,
+            "modal" => Command::Modal,
+            other => Command::Edit(other.strip_prefix("edit")?.parse().ok()?),
+        })
+    }
+}
+
+/// A typed keyword, when the whole message is one (「スキップ」「修正 3」「/提出」).
+pub fn parse_command(text: &str) -> Option<Command> {
+    let t = nfkc(text.trim());
+    let t = t.trim_start_matches('/').trim();
+    Some(match t {
+        "スキップ" | "とばす" | "飛ばす" | "skip" => Command::Skip,
+        "戻る" | "もどる" | "前へ" | "back" => Command::Back,
+        "次へ" | "次" | "つぎ" | "終わり" | "おわり" | "以上" | "完了" | "next" => {
+            Command::Next
+        }
+        "確認" | "一覧" | "回答一覧" | "回答を確認" | "review" => Command::Review,
+        "プレビュー" | "全体" | "preview" => Command::Preview,
+        "提出" | "submit" => Command::Submit,
+        "提出する" | "このまま提出" | "このまま提出する" => {
+            Command::ConfirmSubmit
+        }
+        "中断" | "あとで" | "後で" | "保存して中断" | "pause" => Command::Pause,
+        "やり直し" | "クリア" | "消す" | "clear" => Command::Clear,
+        "ヘルプ" | "help" | "?" | "使い方" => Command::Help,
+        _ => {
+            let digits = t
+                .strip_prefix("修正")
+                .map(str::trim)
+                .or_else(|| t.strip_suffix("を修正").map(str::trim))
+                .or_else(|| t.strip_suffix("番").map(str::trim))?;
+            Command::Edit(digits.trim_end_matches('番').trim().parse().ok()?)
+        }
+    })
+}
+
+/// What the person said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Text(String),
+    Command(Command),
+    /// The fields of a submitted input form (modal): (field id, value).
+    Fields(Vec<(String, String)>),
+}
+
+/// A change to the saved answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Set { question: String, answer: Answer },
+    Remove { question: String },
+}
+
+/// An input form for the current question: at most 5 fields (Discord's limit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModalSpec {
+    pub title: String,
+    pub fields: Vec<ModalField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModalField {
+    pub id: String,
+    pub label: String,
+    pub long: bool,
+    pub value: String,
+    pub max_chars: usize,
+    pub required: bool,
+}
+
+/// One message to the person: Japanese text and the buttons that make sense now.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Message {
+    pub text: String,
+    pub actions: Vec<Command>,
+    pub modal: Option<ModalSpec>,
+}
+
+impl Message {
+    fn text(text: impl Into<String>) -> Message {
+        Message {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Something the application must do besides saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Submit,
+    Pause,
+}
+
+/// The outcome of one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub ops: Vec<Op>,
+    pub cursor: Cursor,
+    pub messages: Vec<Message>,
+    pub event: Option<Event>,
+}
+
+/// What the conversation needs to know.
+pub struct Context<'a> {
+    pub form: &'a FormDef,
+    pub fiscal_year: Option<i32>,
+    pub answers: &'a Answers,
+    /// The region the answers are for (shown in prompts).
+    pub region: &'a str,
+    /// The last submitted version, if any.
+    pub submitted_version: Option<u32>,
+}
+
+const HELP: &str = "\
+質問に答えるとそのまま保存されます。次の言葉（またはボタン）が使えます。
+  スキップ … この質問をとばす　　戻る … 前の質問へ
+  次へ … 文章・箇条書き・表の入力を終えて次へ
+  回答を確認 … 番号つきで一覧　　修正 3 … 3番の質問に戻って直す
+  やり直し … この質問の回答を消す　　プレビュー … 提出される形で全体を表示
+  提出 … 提出する（締切までは何度でも修正・再提出できます）
+  中断 … 保存して中断（次に話しかけると続きから）";
+
+struct Machine<'a> {
+    ctx: &'a Context<'a>,
+    asked: Vec<Asked<'a>>,
+    cursor: Cursor,
+    answers: Answers,
+    ops: Vec<Op>,
+    messages: Vec<Message>,
+    event: Option<Event>,
+}
+
+/// The first messages of a (re)started conversation.
+pub fn resume(ctx: &Context<'_>, cursor: &Cursor) -> Turn {
+    let mut m = Machine::new(ctx, cursor);
+    let title = expand(&ctx.form.title, ctx.fiscal_year);
+    if !m.cursor.started {
+        m.cursor.started = true;
+        let intro = expand(&ctx.form.intro, ctx.fiscal_year);
+        m.say(format!(
+            "{}「{title}」の入力を始めます（全{}問）。{intro}\n答えはその都度保存されます。「ヘルプ」で使い方を表示します。",
+            ctx.region,
+            m.asked.len()
+        ));
+    } else {
+        let answered = m
+            .asked
+            .iter()
+            .filter(|a| m.answers.contains_key(&a.question.id))
+            .count();
+        m.say(format!(
+            "{}「{title}」の続きから再開します（回答済み {answered}/{}問）。",
+            ctx.region,
+            m.asked.len()
+        ));
+    }
+    m.prompt();
+    m.finish()
+}
+
+/// Handles one input.
+pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
+    let mut m = Machine::new(ctx, cursor);
+    m.cursor.started = true;
+    let input = match input {
+        Input::Text(t) => match parse_command(&t) {
+            Some(c) => Input::Command(c),
+            None => Input::Text(t),
+        },
+        other => other,
+    };
+    if !matches!(
+        input,
+        Input::Command(Command::ConfirmSubmit) | Input::Command(Command::Submit)
+    ) {
+        m.cursor.confirming = false;
+    }
+    match input {
+        Input::Command(c) => m.command(c),
+        Input::Text(t) => m.text(&t),
+        Input::Fields(f) => m.fields(f),
+    }
+    m.finish()
+}
+
+impl<'a> Machine<'a> {
+    fn new(ctx: &'a Context<'a>, cursor: &Cursor) -> Machine<'a> {
+        let asked = ctx.form.asked();
+        let mut cursor = cursor.clone();
+        if cursor.index >= asked.len() {
+            cursor.index = asked.len().saturating_sub(1);
+            cursor.finished = true;
+        }
+        Machine {
+            ctx,
+            asked,
+            cursor,
+            answers: ctx.answers.clone(),
+            ops: Vec::new(),
+            messages: Vec::new(),
+            event: None,
+        }
+    }
+
+    fn finish(self) -> Turn {
+        Turn {
+            ops: self.ops,
+            cursor: self.cursor,
+            messages: self.messages,
+            event: self.event,
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.messages.push(Message::text(text));
+    }
+
+    fn current(&self) -> Asked<'a> {
+        self.asked[self.cursor.index]
+    }
+
+    fn set(&mut self, question: &str, answer: Answer) {
+        self.answers.insert(question.to_string(), answer.clone());
+        self.ops.push(Op::Set {
+            question: question.to_string(),
+            answer,
+        });
+    }
+
+    fn label(&self, a: &Asked<'_>) -> String {
+        expand(&a.question.label, self.ctx.fiscal_year)
+    }
+
+    /// The prompt for the current question, or the end-of-form message.
+    fn prompt(&mut self) {
+        if self.cursor.finished {
+            let unanswered = self.unanswered();
+            let mut text = format!(
+                "すべての質問が終わりました（未回答 {}問）。",
+                unanswered.len()
+            );
+            if self.ctx.submitted_version.is_some() {
+                text.push_str("修正した内容は、もう一度「提出」すると新しい版になります。");
+            }
+            text.push_str(
+                "「回答を確認」で見直し、「プレビュー」で全体を確認して、「提出」してください。",
+            );
+            self.messages.push(Message {
+                text,
+                actions: vec![
+                    Command::Review,
+                    Command::Preview,
+                    Command::Submit,
+                    Command::Pause,
+                ],
+                modal: None,
+            });
+            return;
+        }
+        let a = self.current();
+        let q = a.question;
+        let section = expand(&a.section.title, self.ctx.fiscal_year);
+        let mut text = format!(
+            "【{}/{}】{section} ― {}",
+            a.number,
+            self.asked.len(),
+            self.label(&a)
+        );
+        let mut actions = Vec::new();
+        match &q.kind {
+            FieldKind::Text { max_chars } => {
+                text.push_str(&format!("\n文章で入力してください（{max_chars}文字まで、何回かに分けて送れます）。終わったら「次へ」。"));
+                actions.extend([Command::Next, Command::Modal, Command::Clear]);
+            }
+            FieldKind::Bullets { .. } => {
+                text.push_str("\n1行に1つずつ入力してください（何回かに分けて送れます）。終わったら「次へ」。");
+                actions.extend([Command::Next, Command::Modal, Command::Clear]);
+            }
+            FieldKind::Table { columns, .. } => {
+                let rows = match self.answers.get(&q.id) {
+                    Some(Answer::Table { rows }) if !self.cursor.replacing => rows.len(),
+                    _ => 0,
+                };
+                let col = &columns[self.cursor.cells.len().min(columns.len() - 1)];
+                if columns.len() > 1 && self.cursor.cells.is_empty() {
+                    text.push_str(&format!(
+                        "\n{}行目の「{}」を入力してください。1行まとめて「{}」のように「｜」で区切っても構いません。表を終えるときは「次へ」。",
+                        rows + 1,
+                        col.label,
+                        columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join("｜")
+                    ));
+                } else {
+                    text.push_str(&format!(
+                        "\n{}行目の「{}」を入力してください。",
+                        rows + 1,
+                        col.label
+                    ));
+                }
+                actions.extend([Command::Next, Command::Modal, Command::Clear]);
+            }
+            FieldKind::Number { unit, as_of, .. } => {
+                let example = if *as_of {
+                    format!("（例: 568{unit} R3年4月）")
+                } else {
+                    format!("（例: 568{unit}）")
+                };
+                text.push_str(&format!("\n数値を入力してください{example}。"));
+            }
+            FieldKind::Percent { .. } => text.push_str("\n割合を入力してください（例: 12.5%）。"),
+            FieldKind::YesNo => text.push_str("\n「有」か「無」で答えてください。"),
+            FieldKind::CountOfTotal { .. } => {
+                text.push_str("\n設置数／全体数で入力してください（例: 3/5）。")
+            }
+            FieldKind::Share { .. } => {}
+        }
+        if let Some(help) = &q.help {
+            text.push_str(&format!("\n{}", expand(help, self.ctx.fiscal_year)));
+        }
+        if let Some(answer) = self.answers.get(&q.id) {
+            let shown = answer.display(q);
+            let what = if self.cursor.replacing {
+                "新しく入力すると置き換えます"
+            } else {
+                "続けて入力すると追加します"
+            };
+            if matches!(
+                q.kind,
+                FieldKind::Text { .. } | FieldKind::Bullets { .. } | FieldKind::Table { .. }
+            ) {
+                text.push_str(&format!("\n現在の回答（{what}）:\n{shown}"));
+            } else {
+                text.push_str(&format!("\n現在の回答: {shown}（入力すると置き換えます）"));
+            }
+        }
+        if q.required {
+            text.push_str("\n※ この質問は必須です。");
+        }
+        actions.extend([
+            Command::Skip,
+            Command::Back,
+            Command::Review,
+            Command::Pause,
+        ]);
+        self.messages.push(Message {
+            text,
+            actions,
+            modal: None,
+        });
+    }
+
+    fn advance(&mut self) {
+        self.cursor.cells.clear();
+        self.cursor.replacing = false;
+        if self.cursor.index + 1 >= self.asked.len() {
+            self.cursor.finished = true;
+        } else {
+            self.cursor.index += 1;
+            self.cursor.finished = false;
+        }
+        self.prompt();
+    }
+
+    fn unanswered(&self) -> Vec<Asked<'a>> {
+        self.asked
+            .iter()
+            .copied()
+            .filter(|a| !self.answers.contains_key(&a.question.id))
+            .collect()
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Help => {
+                self.say(HELP);
+                self.prompt();
+            }
+            Command::Skip => {
+                if self.cursor.finished {
+                    self.prompt();
+                    return;
+                }
+                self.say("スキップしました。");
+                self.advance();
+            }
+            Command::Next => {
+                if self.cursor.finished {
+                    self.prompt();
+                    return;
+                }
+                let a = self.current();
+                if let FieldKind::Table {
+                    columns, min_rows, ..
+                } = &a.question.kind
+                {
+                    if !self.cursor.cells.is_empty() {
+                        let next = &columns[self.cursor.cells.len()];
+                        self.say(format!("入力途中の行があります。「{}」を入力するか、「やり直し」で行を消してください。", next.label));
+                        self.prompt();
+                        return;
+                    }
+                    let rows = match self.answers.get(&a.question.id) {
+                        Some(Answer::Table { rows }) => rows.len(),
+                        _ => 0,
+                    };
+                    if rows < *min_rows {
+                        self.say(format!(
+                            "少なくとも{min_rows}行入力してください（今は{rows}行）。"
+                        ));
+                        self.prompt();
+                        return;
+                    }
+                }
+                self.advance();
+            }
+            Command::Back => {
+                self.cursor.cells.clear();
+                self.cursor.replacing = false;
+                if self.cursor.finished {
+                    self.cursor.finished = false;
+                } else if self.cursor.index > 0 {
+                    self.cursor.index -= 1;
+                } else {
+                    self.say("最初の質問です。");
+                }
+                self.prompt();
+            }
+            Command::Review => self.review(),
+            Command::Edit(n) => {
+                if n == 0 || n > self.asked.len() {
+                    self.say(format!(
+                        "質問の番号は1〜{}です。「回答を確認」で番号を表示します。",
+                        self.asked.len()
+                    ));
+                    return;
+                }
+                self.cursor.index = n - 1;
+                self.cursor.finished = false;
+                self.cursor.cells.clear();
+                self.cursor.replacing = true;
+                self.prompt();
+            }
+            Command::Preview => {
+                let text = render_text(
+                    self.ctx.form,
+                    self.ctx.fiscal_year,
+                    self.ctx.region,
+                    &self.answers,
+                );
+                self.messages.push(Message {
+                    text: format!("提出される内容のプレビューです。\n\n{text}"),
+                    actions: vec![Command::Submit, Command::Review, Command::Pause],
+                    modal: None,
+                });
+            }
+            Command::Submit | Command::ConfirmSubmit => self.submit(c == Command::ConfirmSubmit),
+            Command::Pause => {
+                self.event = Some(Event::Pause);
+                self.say("下書きを保存して中断しました。次に話しかけると（または /事前課題 で）続きから再開できます。");
+            }
+            Command::Clear => {
+                if self.cursor.finished {
+                    self.prompt();
+                    return;
+                }
+                let a = self.current();
+                self.cursor.cells.clear();
+                if self.answers.remove(&a.question.id).is_some() {
+                    self.ops.push(Op::Remove {
+                        question: a.question.id.clone(),
+                    });
+                    self.say("この質問の回答を消しました。");
+                }
+                self.cursor.replacing = false;
+                self.prompt();
+            }
+            Command::Modal => {
+                if self.cursor.finished {
+                    self.prompt();
+                    return;
+                }
+                let modal = self.modal();
+                self.messages.push(Message {
+                    text: String::new(),
+                    actions: Vec::new(),
+                    modal: Some(modal),
+                });
+            }
+        }
+    }
+
+    fn review(&mut self) {
+        let computed = computed(self.ctx.form, &self.answers);
+        let mut text = String::from("これまでの回答です（番号で「修正 3」のように直せます）。\n");
+        for a in &self.asked {
+            let shown = match self.answers.get(&a.question.id) {
+                Some(answer) => {
+                    let s = answer.display(a.question).replace('\n', " ");
+                    let short: String = s.chars().take(60).collect();
+                    if s.chars().count() > 60 {
+                        format!("{short}…")
+                    } else {
+                        short
+                    }
+                }
+                None => "（未回答）".into(),
+            };
+            let mark = if a.question.required && !self.answers.contains_key(&a.question.id) {
+                "※"
+            } else {
+                ""
+            };
+            text.push_str(&format!("{}. {}{mark}: {shown}\n", a.number, self.label(a)));
+        }
+        for q in self
+            .ctx
+            .form
+            .sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .filter(|q| q.is_computed())
+        {
+            text.push_str(&format!(
+                "（自動計算）{}: {}\n",
+                q.label,
+                computed.get(&q.id).cloned().unwrap_or_default()
+            ));
+        }
+        for (v, _) in violations(self.ctx.form, &self.answers) {
+            text.push_str(&format!("⚠ {v}\n"));
+        }
+        self.messages.push(Message {
+            text,
+            actions: vec![Command::Preview, Command::Submit, Command::Pause],
+            modal: None,
+        });
+    }
+
+    fn submit(&mut self, confirmed: bool) {
+        let missing: Vec<String> = self
+            .unanswered()
+            .iter()
+            .filter(|a| a.question.required)
+            .map(|a| format!("{}. {}", a.number, self.label(a)))
+            .collect();
+        if !missing.is_empty() {
+            self.say(format!(
+                "必須の質問に未回答があります。回答してから提出してください。\n{}",
+                missing.join("\n")
+            ));
+            return;
+        }
+        let problems = violations(self.ctx.form, &self.answers);
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|(m, _)| format!("⚠ {m}")).collect();
+            self.say(format!(
+                "数値の整合性に問題があるため、まだ提出できません。\n{}",
+                list.join("\n")
+            ));
+            return;
+        }
+        let unanswered: Vec<String> = self
+            .unanswered()
+            .iter()
+            .map(|a| format!("{}. {}", a.number, self.label(a)))
+            .collect();
+        if !unanswered.is_empty() && !(confirmed && self.cursor.confirming) {
+            self.cursor.confirming = true;
+            let shown: Vec<&String> = unanswered.iter().take(10).collect();
+            let more = if unanswered.len() > 10 {
+                format!("\nほか{}問", unanswered.len() - 10)
+            } else {
+                String::new()
+            };
+            self.messages.push(Message {
+                text: format!(
+                    "未回答が{}問あります。このまま提出しますか？\n{}{more}",
+                    unanswered.len(),
+                    shown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+                actions: vec![Command::ConfirmSubmit, Command::Review],
+                modal: None,
+            });
+            return;
+        }
+        self.cursor.confirming = false;
+        self.event = Some(Event::Submit);
+    }
+
+    fn text(&mut self, input: &str) {
+        let input = input.trim();
+        if input.is_empty() {
+            self.prompt();
+            return;
+        }
+        if self.cursor.finished {
+            self.say(
+                "すべての質問に答え終わっています。直すときは「修正 番号」、提出は「提出」です。",
+            );
+            self.prompt();
+            return;
+        }
+        let a = self.current();
+        let q = a.question;
+        let replacing = self.cursor.replacing;
+        match &q.kind {
+            FieldKind::Text { max_chars } => {
+                let text = match (self.answers.get(&q.id), replacing) {
+                    (Some(Answer::Text { text }), false) => format!("{text}\n{input}"),
+                    _ => input.to_string(),
+                };
+                let n = text.chars().count();
+                if n > *max_chars {
+                    self.say(format!("⚠ {max_chars}文字までです（合わせると{n}文字になります）。短くして送ってください。"));
+                    return;
+                }
+                self.set(&q.id, Answer::Text { text });
+                self.cursor.replacing = false;
+                self.messages.push(Message {
+                    text: format!("受け取りました（計{n}文字）。続きがあれば送ってください。終わったら「次へ」。"),
+                    actions: vec![Command::Next, Command::Clear, Command::Review],
+                    modal: None,
+                });
+            }
+            FieldKind::Bullets { max_items } => {
+                let mut items = match (self.answers.get(&q.id), replacing) {
+                    (Some(Answer::Bullets { items }), false) => items.clone(),
+                    _ => Vec::new(),
+                };
+                items.extend(parse_items(input));
+                if items.len() > *max_items {
+                    self.say(format!("⚠ {max_items}項目までです。"));
+                    return;
+                }
+                let n = items.len();
+                self.set(&q.id, Answer::Bullets { items });
+                self.cursor.replacing = false;
+                self.messages.push(Message {
+                    text: format!("{n}項目になりました。続けて送るか、終わったら「次へ」。"),
+                    actions: vec![Command::Next, Command::Clear, Command::Review],
+                    modal: None,
+                });
+            }
+            FieldKind::Table { .. } => {
+                let cells = split_cells(input);
+                self.table_cells(cells);
+            }
+            _ => match parse(q, input) {
+                Ok(answer) => self.record_single(answer),
+                Err(why) => {
+                    self.say(format!("⚠ {why}"));
+                    self.prompt();
+                }
+            },
+        }
+    }
+
+    /// A number, percentage, flag or count: saved, then the next question (or, if it makes
+    /// a total disagree, the same question again with the explanation).
+    fn record_single(&mut self, answer: Answer) {
+        let a = self.current();
+        let shown = answer.display(a.question);
+        self.set(&a.question.id, answer);
+        let id = a.question.id.clone();
+        let problems: Vec<String> = violations(self.ctx.form, &self.answers)
+            .into_iter()
+            .filter(|(_, ids)| ids.contains(&id))
+            .map(|(m, _)| m)
+            .collect();
+        if problems.is_empty() {
+            self.say(format!("記録しました：{} {shown}", self.label(&a)));
+            self.advance();
+        } else {
+            self.say(format!(
+                "記録しました：{} {shown}\n⚠ {}\nこの値を入力し直すか、別の項目を「修正 番号」で直してください（「次へ」で先に進めます）。",
+                self.label(&a),
+                problems.join("\n⚠ ")
+            ));
+            self.cursor.replacing = true;
+            self.prompt();
+        }
+    }
+
+    /// Table input: a whole row (cells separated by ｜) or the next cell.
+    fn table_cells(&mut self, cells: Vec<String>) {
+        let FieldKind::Table { columns, .. } = &self.current().question.kind else {
+            return;
+        };
+        let remaining = columns.len() - self.cursor.cells.len();
+        if cells.len() == 1 {
+            self.cursor
+                .cells
+                .push(cells.into_iter().next().unwrap_or_default());
+        } else if cells.len() == remaining {
+            self.cursor.cells.extend(cells);
+        } else {
+            self.say(format!(
+                "⚠ 列の数が合いません。残り{}列（{}）を「｜」で区切るか、1列ずつ送ってください。",
+                remaining,
+                columns[columns.len() - remaining..]
+                    .iter()
+                    .map(|c| c.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("｜")
+            ));
+            self.prompt();
+            return;
+        }
+        self.complete_row();
+    }
+
+    /// Records the row being built once every column has a value; otherwise asks for the
+    /// next column.
+    fn complete_row(&mut self) {
+        let q = self.current().question;
+        let FieldKind::Table {
+            columns, max_rows, ..
+        } = &q.kind
+        else {
+            return;
+        };
+        if self.cursor.cells.len() < columns.len() {
+            self.prompt();
+            return;
+        }
+        let mut rows = match (self.answers.get(&q.id), self.cursor.replacing) {
+            (Some(Answer::Table { rows }), false) => rows.clone(),
+            _ => Vec::new(),
+        };
+        if rows.len() >= *max_rows {
+            self.cursor.cells.clear();
+            self.say(format!(
+                "⚠ この表は{max_rows}行までです。「次へ」で表を終えてください。"
+            ));
+            return;
+        }
+        rows.push(std::mem::take(&mut self.cursor.cells));
+        let n = rows.len();
+        self.set(&q.id, Answer::Table { rows });
+        self.cursor.replacing = false;
+        self.say(format!("{n}行目を記録しました。"));
+        self.prompt();
+    }
+
+    fn fields(&mut self, fields: Vec<(String, String)>) {
+        if self.cursor.finished {
+            self.prompt();
+            return;
+        }
+        let a = self.current();
+        let q = a.question;
+        let get = |id: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == id)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        match &q.kind {
+            FieldKind::Text { .. } | FieldKind::Bullets { .. } => {
+                let value = get("answer");
+                if value.is_empty() {
+                    self.command(Command::Clear);
+                    return;
+                }
+                match parse(q, &value) {
+                    Ok(answer) => {
+                        self.set(&q.id, answer);
+                        self.say("入力を保存しました。");
+                        self.advance();
+                    }
+                    Err(why) => {
+                        self.say(format!("⚠ {why}"));
+                        self.prompt();
+                    }
+                }
+            }
+            FieldKind::Table { columns, .. } => {
+                // The modal holds the first five columns; the rest is asked by message.
+                self.cursor.cells = columns.iter().take(5).map(|c| get(&c.id)).collect();
+                self.complete_row();
+            }
+            _ => {
+                let value = get("answer");
+                match parse(q, &value) {
+                    Ok(answer) => self.record_single(answer),
+                    Err(why) => {
+                        self.say(format!("⚠ {why}"));
+                        self.prompt();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The input form for the current question.
+    fn modal(&self) -> ModalSpec {
+        let a = self.current();
+        let q = a.question;
+        let title: String = format!("{}. {}", a.number, self.label(&a))
+            .chars()
+            .take(45)
+            .collect();
+        let field = |id: &str, label: &str, long: bool, value: String, max: usize| ModalField {
+            id: id.to_string(),
+            label: label.chars().take(45).collect(),
+            long,
+            value: value.chars().take(max).collect(),
+            max_chars: max,
+            required: false,
+        };
+        let fields = match &q.kind {
+            FieldKind::Text { max_chars } => {
+                let value = match self.answers.get(&q.id) {
+                    Some(Answer::Text { text }) => text.clone(),
+                    _ => String::new(),
+                };
+                vec![field("answer", "回答", true, value, (*max_chars).min(4000))]
+            }
+            FieldKind::Bullets { .. } => {
+                let value = match self.answers.get(&q.id) {
+                    Some(Answer::Bullets { items }) => items.join("\n"),
+                    _ => String::new(),
+                };
+                vec![field("answer", "回答（1行に1つ）", true, value, 4000)]
+            }
+            FieldKind::Table { columns, .. } => columns
+                .iter()
+                .take(5)
+                .map(|c| field(&c.id, &c.label, true, String::new(), 1000))
+                .collect(),
+            _ => vec![field("answer", "回答", false, String::new(), 100)],
+        };
+        ModalSpec { title, fields }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,377 @@
+use super::*;
+use crate::domain::forms::definition::builtin;
+
+/// Drives the conversation like a person typing, applying each turn's changes as the
+/// application would.
+struct Person {
+    form: FormDef,
+    answers: Answers,
+    cursor: Cursor,
+    submitted: Option<u32>,
+    log: Vec<String>,
+}
+
+impl Person {
+    fn new(form_id: &str) -> Person {
+        let form = builtin().into_iter().find(|f| f.id == form_id).unwrap();
+        let mut p = Person {
+            form,
+            answers: Answers::new(),
+            cursor: Cursor::default(),
+            submitted: None,
+            log: Vec::new(),
+        };
+        let turn = {
+            let ctx = p.ctx();
+            resume(&ctx, &p.cursor)
+        };
+        p.apply(turn);
+        p
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            form: &self.form,
+            fiscal_year: Some(2021),
+            answers: &self.answers,
+            region: "東京都世田谷区",
+            submitted_version: self.submitted,
+        }
+    }
+
+    fn apply(&mut self, turn: Turn) -> Turn {
+        for op in &turn.ops {
+            match op {
+                Op::Set { question, answer } => {
+                    self.answers.insert(question.clone(), answer.clone());
+                }
+                Op::Remove { question } => {
+                    self.answers.remove(question);
+                }
+            }
+        }
+        self.cursor = turn.cursor.clone();
+        for m in &turn.messages {
+            self.log.push(m.text.clone());
+        }
+        if turn.event == Some(Event::Submit) {
+            self.submitted = Some(self.submitted.unwrap_or(0) + 1);
+        }
+        turn
+    }
+
+    fn say(&mut self, text: &str) -> Turn {
+        let turn = {
+            let ctx = self.ctx();
+            handle(&ctx, &self.cursor, Input::Text(text.into()))
+        };
+        self.apply(turn)
+    }
+
+    fn press(&mut self, c: Command) -> Turn {
+        let turn = {
+            let ctx = self.ctx();
+            handle(&ctx, &self.cursor, Input::Command(c))
+        };
+        self.apply(turn)
+    }
+
+    fn last(&self) -> &str {
+        self.log.last().map(String::as_str).unwrap_or("")
+    }
+
+    fn number(&self, id: &str) -> Option<f64> {
+        self.answers.get(id).and_then(Answer::number)
+    }
+}
+
+#[test]
+fn commands_are_whole_messages() {
+    assert_eq!(parse_command("スキップ"), Some(Command::Skip));
+    assert_eq!(parse_command(" /提出 "), Some(Command::Submit));
+    assert_eq!(parse_command("修正 3"), Some(Command::Edit(3)));
+    assert_eq!(parse_command("修正３"), Some(Command::Edit(3)));
+    assert_eq!(parse_command("12番"), Some(Command::Edit(12)));
+    assert_eq!(parse_command("次の行も書きます"), None);
+    assert_eq!(parse_command("研修を実施した"), None);
+    for c in [
+        Command::Skip,
+        Command::Edit(7),
+        Command::ConfirmSubmit,
+        Command::Modal,
+    ] {
+        assert_eq!(Command::from_id(&c.id()), Some(c));
+    }
+}
+
+#[test]
+fn form_a_from_start_to_submission() {
+    let mut p = Person::new("jizen-kadai");
+    assert!(p.log[0].contains("全4問"), "{}", p.log[0]);
+    assert!(
+        p.last().contains("【1/4】令和3年度の達成目標・取組状況"),
+        "{}",
+        p.last()
+    );
+
+    // A table, row by row: cell by cell, then a whole row with ｜.
+    p.say("ピアサポーターの養成");
+    assert!(p.last().contains("「取組状況」"), "{}", p.last());
+    p.say("養成講座を2回実施した");
+    assert!(p.log.iter().any(|l| l.contains("1行目を記録しました")));
+    p.say("協議の場の設置｜圏域の連絡会を立ち上げた");
+    assert!(p.log.iter().any(|l| l.contains("2行目を記録しました")));
+    p.press(Command::Next);
+    assert!(p.last().contains("【2/4】支援事業の成果"), "{}", p.last());
+
+    // A list sent in two messages.
+    p.say("・研修をオンラインで開催\n・ピア活動の支援");
+    assert!(p.last().contains("2項目"));
+    p.say("密着アドバイザーの助言");
+    assert!(p.last().contains("3項目"));
+    p.say("次へ");
+    assert!(p.last().contains("【3/4】"));
+
+    // Going back shows what was answered; skipping moves on.
+    p.press(Command::Back);
+    assert!(p.last().contains("【2/4】") && p.last().contains("研修をオンラインで開催"));
+    p.press(Command::Next);
+    p.press(Command::Skip);
+    assert!(p.last().contains("【4/4】"));
+    p.say("ピアサポーター活動の場を広げる");
+    p.press(Command::Next);
+    assert!(
+        p.last()
+            .contains("すべての質問が終わりました（未回答 1問）"),
+        "{}",
+        p.last()
+    );
+
+    // Every question of form A is required: the skipped one blocks submission.
+    p.press(Command::Submit);
+    assert!(
+        p.last().contains("必須の質問に未回答があります")
+            && p.last().contains("3. 次年度に向けた課題等"),
+        "{}",
+        p.last()
+    );
+    assert_eq!(p.submitted, None);
+    p.say("修正 3");
+    p.say("人材の確保");
+    p.press(Command::Next);
+    let t = p.press(Command::Submit);
+    assert_eq!(t.event, Some(Event::Submit));
+    assert_eq!(p.submitted, Some(1));
+
+    // Amend after submitting: edit question 3, then submit a second version.
+    p.say("修正 3");
+    assert!(p.last().contains("【3/4】"));
+    p.say("オンライン化への対応");
+    p.press(Command::Next);
+    let t = p.press(Command::Submit);
+    assert_eq!(t.event, Some(Event::Submit));
+    assert_eq!(p.submitted, Some(2));
+    match &p.answers["goals"] {
+        Answer::Table { rows } => assert_eq!(rows.len(), 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn required_questions_block_submission() {
+    let mut p = Person::new("jizen-kadai");
+    for _ in 0..4 {
+        p.press(Command::Skip);
+    }
+    p.press(Command::Submit);
+    assert!(
+        p.last().contains("必須の質問に未回答があります"),
+        "{}",
+        p.last()
+    );
+    assert_eq!(p.submitted, None);
+    // Optional questions left blank only ask for confirmation (form B).
+    let mut p = Person::new("jichitai-sheet");
+    p.press(Command::Submit);
+    assert!(p.last().contains("このまま提出しますか"), "{}", p.last());
+    // An empty table cannot be finished with 次へ when it needs a row.
+    let mut p = Person::new("jizen-kadai");
+    p.press(Command::Next);
+    assert!(
+        p.last().contains("【1/4】") && p.log.iter().any(|l| l.contains("少なくとも1行")),
+        "{:?}",
+        p.log
+    );
+}
+
+#[test]
+fn form_b_numbers_with_explanations_and_checks() {
+    let mut p = Person::new("jichitai-sheet");
+    assert!(p.last().contains("人口"), "{}", p.last());
+    // Bad numbers get an explanation and the question again.
+    p.say("たくさん");
+    assert!(p.log[p.log.len() - 2].contains("数字で入力"), "{:?}", p.log);
+    assert!(p.last().contains("人口"));
+    p.say("920,471人 R3年4月");
+    assert_eq!(p.number("population"), Some(920471.0));
+    assert!(
+        p.log
+            .iter()
+            .any(|l| l.contains("記録しました：人口 920,471人（R3年4月時点）"))
+    );
+    p.say("１");
+    p.say("1市町村");
+    p.say("3病院");
+    p.say("1.5");
+    assert!(p.log.iter().any(|l| l.contains("整数で入力")));
+    p.say("1,200床");
+    assert!(p.last().contains("入院精神障害者数"));
+    p.say("568人");
+    p.say("0");
+    p.say("0");
+    // 1年以上 = 500 does not add up to 568: saved, explained, asked again.
+    p.say("500");
+    assert!(
+        p.log
+            .iter()
+            .any(|l| l.contains("合計が、入院精神障害者数（合計）と一致しません")),
+        "{:?}",
+        p.log
+    );
+    assert!(p.last().contains("入院期間１年以上"), "{}", p.last());
+    assert_eq!(p.number("stay_ge1y"), Some(500.0));
+    p.say("568");
+    assert!(p.last().contains("６５歳未満"), "{}", p.last());
+    p.say("215");
+    p.say("353");
+    // Percent and flags.
+    p.say("120%");
+    assert!(p.log.iter().any(|l| l.contains("0〜100")));
+    p.press(Command::Skip);
+    p.press(Command::Skip);
+    p.press(Command::Skip);
+    p.say("1か所");
+    p.say("9");
+    p.say("43");
+    p.say("1");
+    p.say("2回");
+    p.say("どうかな");
+    assert!(p.log.iter().any(|l| l.contains("「有」か「無」")));
+    p.say("有");
+    p.say("1/1");
+    p.say("6/5");
+    assert!(p.log.iter().any(|l| l.contains("超えて")));
+    p.say("1/1");
+    p.say("1/1");
+    assert!(p.last().contains("取組概要"), "{}", p.last());
+
+    // Long text in several messages.
+    p.say("協議の場を設置し、関係機関の連携を強化した。");
+    p.say("アウトリーチ支援を多職種チームで実施している。");
+    assert!(p.last().contains("計"), "{}", p.last());
+    match &p.answers["overview"] {
+        Answer::Text { text } => assert_eq!(text.lines().count(), 2),
+        other => panic!("{other:?}"),
+    }
+    p.press(Command::Next);
+
+    // Review shows numbers, computed shares and unanswered questions.
+    p.press(Command::Review);
+    let review = p.last().to_string();
+    assert!(
+        review.contains("1. 人口: 920,471人（R3年4月時点）"),
+        "{review}"
+    );
+    assert!(
+        review.contains("（自動計算）１年以上の構成割合: 100.0％"),
+        "{review}"
+    );
+    assert!(review.contains("（未回答）"), "{review}");
+
+    // Preview reads like the sheet.
+    p.press(Command::Preview);
+    assert!(
+        p.last().contains("■ 基礎情報") && p.last().contains("【精神科病床数】1,200床"),
+        "{}",
+        p.last()
+    );
+
+    // A total broken later blocks submission until it is fixed.
+    p.say("修正 7");
+    p.say("10");
+    assert!(p.log.iter().any(|l| l.contains("一致しません")));
+    p.press(Command::Submit);
+    assert!(p.last().contains("まだ提出できません"), "{}", p.last());
+    p.say("修正 7");
+    p.say("0");
+    p.press(Command::Submit);
+    assert!(p.last().contains("このまま提出しますか"), "{}", p.last());
+    p.press(Command::ConfirmSubmit);
+    assert_eq!(p.submitted, Some(1));
+}
+
+#[test]
+fn tables_from_an_input_form_and_six_columns() {
+    let mut p = Person::new("jichitai-sheet");
+    let n = p
+        .form
+        .asked()
+        .iter()
+        .find(|a| a.question.id == "challenges")
+        .unwrap()
+        .number;
+    p.say(&format!("修正 {n}"));
+    assert!(p.last().contains("課題と取組方針・役割"));
+    // Six columns: the modal holds five; the sixth is asked by message.
+    let t = p.press(Command::Modal);
+    let modal = t.messages[0].modal.clone().unwrap();
+    assert_eq!(modal.fields.len(), 5);
+    assert!(modal.title.chars().count() <= 45);
+    let fields: Vec<(String, String)> = modal
+        .fields
+        .iter()
+        .map(|f| (f.id.clone(), format!("{}の内容", f.label)))
+        .collect();
+    let t = {
+        let ctx = p.ctx();
+        handle(&ctx, &p.cursor, Input::Fields(fields))
+    };
+    p.apply(t);
+    assert!(
+        p.last().contains("「その他関係機関・住民等」"),
+        "{}",
+        p.last()
+    );
+    p.say("住民への普及啓発");
+    match &p.answers["challenges"] {
+        Answer::Table { rows } => {
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].len(), 6);
+            assert_eq!(rows[0][5], "住民への普及啓発");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A row with the wrong number of cells is explained, not stored.
+    p.say("a｜b");
+    assert!(p.log.iter().any(|l| l.contains("列の数が合いません")));
+}
+
+#[test]
+fn pausing_and_resuming() {
+    let mut p = Person::new("jizen-kadai");
+    p.say("目標｜状況");
+    let t = p.press(Command::Pause);
+    assert_eq!(t.event, Some(Event::Pause));
+    let t = {
+        let ctx = p.ctx();
+        resume(&ctx, &p.cursor)
+    };
+    assert!(
+        t.messages[0]
+            .text
+            .contains("続きから再開します（回答済み 1/4問）"),
+        "{}",
+        t.messages[0].text
+    );
+    assert!(t.messages[1].text.contains("【1/4】"));
+}

@@ -1,0 +1,305 @@
+//! Form definitions: the questions of a 事前課題 form, as data (`forms/*.toml`). A meeting
+//! uses one version of one form; every submission records which.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::era::era_label;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDef {
+    pub id: String,
+    pub label: String,
+}
+
+/// What kind of answer a question takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Free text, possibly long and sent in several messages.
+    Text {
+        #[serde(default = "default_text_chars")]
+        max_chars: usize,
+    },
+    /// A list, one item per line.
+    Bullets {
+        #[serde(default = "default_items")]
+        max_items: usize,
+    },
+    /// Repeating rows of named columns.
+    Table {
+        columns: Vec<ColumnDef>,
+        #[serde(default)]
+        min_rows: usize,
+        #[serde(default = "default_rows")]
+        max_rows: usize,
+    },
+    /// A number with a unit and, optionally, the date it refers to (時点).
+    Number {
+        unit: String,
+        #[serde(default)]
+        integer: bool,
+        #[serde(default)]
+        min: Option<f64>,
+        #[serde(default)]
+        max: Option<f64>,
+        #[serde(default)]
+        as_of: bool,
+    },
+    /// A percentage, 0 to 100.
+    Percent {
+        #[serde(default)]
+        as_of: bool,
+    },
+    /// 有・無.
+    YesNo,
+    /// A count out of a total (協議の場: 3／5 か所).
+    CountOfTotal { unit: String },
+    /// Computed, never asked: `of` as a share of `total`.
+    Share { of: String, total: String },
+}
+
+fn default_text_chars() -> usize {
+    4000
+}
+fn default_items() -> usize {
+    30
+}
+fn default_rows() -> usize {
+    10
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionDef {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub help: Option<String>,
+    /// Required questions must be answered before submitting; others may be left blank.
+    #[serde(default)]
+    pub required: bool,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+}
+
+impl QuestionDef {
+    pub fn is_computed(&self) -> bool {
+        matches!(self.kind, FieldKind::Share { .. })
+    }
+}
+
+/// A consistency check between answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CheckDef {
+    /// The parts add up to `equals`.
+    Sum {
+        parts: Vec<String>,
+        equals: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionDef {
+    pub id: String,
+    pub title: String,
+    #[serde(default, rename = "question")]
+    pub questions: Vec<QuestionDef>,
+    #[serde(default, rename = "check")]
+    pub checks: Vec<CheckDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormDef {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    /// Label of the passages of submitted answers (事前課題, 自治体情報シート).
+    pub kind: String,
+    #[serde(default)]
+    pub intro: String,
+    #[serde(rename = "section")]
+    pub sections: Vec<SectionDef>,
+}
+
+/// A question's place in a form: its number among the questions asked (1-based), its
+/// section.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub number: usize,
+    pub section: &'a SectionDef,
+    pub question: &'a QuestionDef,
+}
+
+impl FormDef {
+    /// Parses and checks a definition.
+    pub fn parse(toml_text: &str) -> Result<FormDef, String> {
+        let form: FormDef =
+            toml::from_str(toml_text).map_err(|e| format!("フォーム定義を読めません: {e}"))?;
+        form.validate()?;
+        Ok(form)
+    }
+
+    /// `id@version`, how meetings and submissions name a form.
+    pub fn reference(&self) -> String {
+        format!("{}@{}", self.id, self.version)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut ids = HashSet::new();
+        let mut kinds = std::collections::HashMap::new();
+        if self.sections.is_empty() {
+            return Err("フォームに項目がありません".into());
+        }
+        for s in &self.sections {
+            for q in &s.questions {
+                if !ids.insert(q.id.as_str()) {
+                    return Err(format!("質問 ID「{}」が重複しています", q.id));
+                }
+                if let FieldKind::Table {
+                    columns,
+                    min_rows,
+                    max_rows,
+                } = &q.kind
+                {
+                    if columns.is_empty() {
+                        return Err(format!("表「{}」に列がありません", q.id));
+                    }
+                    if min_rows > max_rows {
+                        return Err(format!("表「{}」の行数の指定が矛盾しています", q.id));
+                    }
+                }
+                kinds.insert(q.id.as_str(), &q.kind);
+            }
+        }
+        let is_number = |id: &str| matches!(kinds.get(id), Some(FieldKind::Number { .. }));
+        for s in &self.sections {
+            for q in &s.questions {
+                if let FieldKind::Share { of, total } = &q.kind
+                    && (!is_number(of) || !is_number(total))
+                {
+                    return Err(format!("割合「{}」は数値の質問を指す必要があります", q.id));
+                }
+            }
+            for c in &s.checks {
+                let CheckDef::Sum { parts, equals, .. } = c;
+                if let Some(bad) = parts
+                    .iter()
+                    .chain(std::iter::once(equals))
+                    .find(|id| !is_number(id))
+                {
+                    return Err(format!("合計チェックの「{bad}」は数値の質問ではありません"));
+                }
+            }
+        }
+        if self.asked().is_empty() {
+            return Err("回答する質問がありません".into());
+        }
+        Ok(())
+    }
+
+    /// The questions asked in order (computed ones left out), numbered from 1.
+    pub fn asked(&self) -> Vec<Asked<'_>> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.questions.iter().map(move |q| (s, q)))
+            .filter(|(_, q)| !q.is_computed())
+            .enumerate()
+            .map(|(i, (section, question))| Asked {
+                number: i + 1,
+                section,
+                question,
+            })
+            .collect()
+    }
+
+    pub fn question(&self, id: &str) -> Option<&QuestionDef> {
+        self.sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .find(|q| q.id == id)
+    }
+
+    pub fn checks(&self) -> impl Iterator<Item = &CheckDef> {
+        self.sections.iter().flat_map(|s| &s.checks)
+    }
+}
+
+/// Fills {fy} and {next_fy} with the meeting's fiscal year (「令和3年度」).
+pub fn expand(text: &str, fiscal_year: Option<i32>) -> String {
+    let (fy, next) = match fiscal_year {
+        Some(y) => (era_label(y), era_label(y + 1)),
+        None => ("今年度".to_string(), "次年度".to_string()),
+    };
+    text.replace("{next_fy}", &next).replace("{fy}", &fy)
+}
+
+/// The forms shipped with nimo (`forms/`), used until an organizer loads others.
+pub fn builtin() -> Vec<FormDef> {
+    [
+        include_str!("../../../forms/jizen-kadai.toml"),
+        include_str!("../../../forms/jichitai-sheet.toml"),
+    ]
+    .iter()
+    .map(|t| FormDef::parse(t).expect("the built-in forms are valid"))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_forms_parse() {
+        let forms = builtin();
+        let a = &forms[0];
+        assert_eq!(a.reference(), "jizen-kadai@2020.1");
+        assert_eq!(a.asked().len(), 4);
+        let b = &forms[1];
+        // 29 numbers/flags/tables asked; the three shares are computed.
+        assert_eq!(
+            b.asked().len(),
+            b.sections.iter().map(|s| s.questions.len()).sum::<usize>() - 3
+        );
+        assert_eq!(b.checks().count(), 2);
+    }
+
+    #[test]
+    fn years_fill_the_titles() {
+        assert_eq!(
+            expand("{fy}の達成目標、{next_fy}の方針", Some(2020)),
+            "令和2年度の達成目標、令和3年度の方針"
+        );
+        assert_eq!(expand("{fy}", None), "今年度");
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_with_a_reason() {
+        let dup = r#"
+id = "x"
+version = "1"
+title = "t"
+kind = "k"
+[[section]]
+id = "s"
+title = "s"
+[[section.question]]
+id = "a"
+label = "a"
+kind = "text"
+[[section.question]]
+id = "a"
+label = "b"
+kind = "yes_no"
+"#;
+        assert!(FormDef::parse(dup).unwrap_err().contains("重複"));
+        let share = dup.replace(
+            "id = \"a\"\nlabel = \"b\"\nkind = \"yes_no\"",
+            "id = \"b\"\nlabel = \"b\"\nkind = \"share\"\nof = \"a\"\ntotal = \"a\"",
+        );
+        assert!(FormDef::parse(&share).unwrap_err().contains("割合"));
+        assert!(FormDef::parse("id = 1").is_err());
+    }
+}
