@@ -665,7 +665,8 @@ impl<'a> Machine<'a> {
             .iter()
             .map(|a| format!("{}. {}", a.number, self.label(a)))
             .collect();
-        if !unanswered.is_empty() && !(confirmed && self.cursor.confirming) {
+        let already_confirmed = confirmed && self.cursor.confirming;
+        if !unanswered.is_empty() && !already_confirmed {
             self.cursor.confirming = true;
             let shown: Vec<&String> = unanswered.iter().take(10).collect();
             let more = if unanswered.len() > 10 {

@@ -1,7 +1,7 @@
 //! A submission as it will be read: the preview text, the Markdown of an export, the
 //! sections indexed for search, and the columns of a spreadsheet.
 
-use super::answer::{Answer, Answers, computed, format_number, violations};
+use super::answer::{Answer, Answers, computed, violations};
 use super::definition::{FieldKind, FormDef, QuestionDef, expand};
 
 fn answer_text(
