@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::analysis::JapaneseAnalyzer;
+use crate::app::assignments::Assignments;
 use crate::app::{Internal, Nimo};
+use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::lexicon::{Lexicon, LexiconFiles};
 use crate::search_index::TantivyIndex;
 use crate::store::Store;
@@ -42,35 +44,61 @@ impl Config {
 /// Everything a front end needs.
 pub struct Opened {
     pub nimo: Arc<Nimo>,
+    pub assignments: Arc<Assignments>,
     pub store: Store,
     pub analyzer: Arc<JapaneseAnalyzer>,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Opens the database and the index in the data directory and wires the service.
 pub async fn open(config: &Config) -> Result<Opened, Internal> {
+    open_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// `open`, with time from `clock` (tests and simulations move it by hand).
+pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, Internal> {
     let lexicon = config.lexicon()?;
     let analyzer =
         Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
-    let store = Store::open(&config.database_path()).await?;
+    let store = Store::open(&config.database_path())
+        .await?
+        .with_clock(clock.clone());
     let index = TantivyIndex::open(&config.index_dir(), analyzer.clone())?;
-    let nimo = Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?;
-    Ok(Opened {
-        nimo: Arc::new(nimo),
-        store,
-        analyzer,
-    })
+    wire(lexicon, analyzer, store, index, clock).await
 }
 
 /// The same service entirely in memory (tests, benchmarks, trying without a data dir).
 pub async fn open_in_memory(lexicon: Arc<Lexicon>) -> Result<Opened, Internal> {
+    open_in_memory_with_clock(lexicon, Arc::new(SystemClock)).await
+}
+
+/// `open_in_memory`, with time from `clock`.
+pub async fn open_in_memory_with_clock(
+    lexicon: Arc<Lexicon>,
+    clock: Arc<dyn Clock>,
+) -> Result<Opened, Internal> {
     let analyzer =
         Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
-    let store = Store::in_memory().await?;
+    let store = Store::in_memory().await?.with_clock(clock.clone());
     let index = TantivyIndex::in_memory(analyzer.clone())?;
-    let nimo = Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?;
+    wire(lexicon, analyzer, store, index, clock).await
+}
+
+async fn wire(
+    lexicon: Arc<Lexicon>,
+    analyzer: Arc<JapaneseAnalyzer>,
+    store: Store,
+    index: TantivyIndex,
+    clock: Arc<dyn Clock>,
+) -> Result<Opened, Internal> {
+    let nimo = Arc::new(Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?);
+    let assignments =
+        Arc::new(Assignments::new(nimo.clone(), Arc::new(store.clone()), clock.clone()).await?);
     Ok(Opened {
-        nimo: Arc::new(nimo),
+        nimo,
+        assignments,
         store,
         analyzer,
+        clock,
     })
 }

@@ -1,6 +1,7 @@
 //! The application service: the use cases both front ends (terminal and Discord) call.
 //! It orchestrates the domain through its ports and holds no SQL, tantivy or Discord code.
 
+pub mod assignments;
 pub mod regions;
 pub mod view;
 
@@ -286,6 +287,13 @@ impl Nimo {
             .await
             .map_err(|e| Internal(format!("index task: {e}")))??;
         Ok(())
+    }
+
+    /// Stores and indexes documents produced inside nimo (submitted 事前課題), so that
+    /// search finds them at once.
+    pub async fn publish(&self, documents: Vec<SourcedDocument>) -> Result<(), Internal> {
+        self.commit_batch(documents).await?;
+        self.refresh_directory().await
     }
 
     /// Removes documents by id (file name).

@@ -93,3 +93,130 @@ pub trait PageStore: Send + Sync {
     /// Forgets pages older than this many days; returns how many.
     async fn forget_pages_older_than(&self, days: i64) -> Result<u64, StoreError>;
 }
+
+/// A region's submission for a meeting: the draft and the versions submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub region_key: String,
+    pub region_name: String,
+    pub form_id: String,
+    pub form_version: String,
+    /// The last version submitted; 0 while it is only a draft.
+    pub submitted_version: u32,
+    /// The draft changed after the last submission (修正中).
+    pub amended: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A submitted version, as kept forever.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmittedVersion {
+    pub version: u32,
+    pub answers: super::forms::Answers,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_by: String,
+}
+
+/// A person's place in a form conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationState {
+    pub submission_id: i64,
+    pub cursor: super::forms::Cursor,
+    /// While active, a person's messages (DMs, terminal lines) answer the form.
+    pub active: bool,
+}
+
+/// A new meeting.
+#[derive(Debug, Clone)]
+pub struct NewMeeting {
+    pub name: String,
+    pub fiscal_year: Option<i32>,
+    pub form_id: String,
+    pub form_version: String,
+    pub deadline: chrono::DateTime<chrono::Utc>,
+    pub meeting_date: Option<chrono::NaiveDate>,
+}
+
+/// Forms, meetings, people and submissions.
+#[async_trait]
+pub trait AssignmentStore: Send + Sync {
+    /// Stores a form version; an existing id@version with another definition is refused.
+    async fn save_form(&self, form: &super::forms::FormDef) -> Result<bool, StoreError>;
+    async fn form(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<Option<super::forms::FormDef>, StoreError>;
+    async fn forms(&self) -> Result<Vec<super::forms::FormDef>, StoreError>;
+
+    async fn create_meeting(
+        &self,
+        meeting: &NewMeeting,
+    ) -> Result<super::meeting::Meeting, StoreError>;
+    async fn update_meeting(&self, meeting: &super::meeting::Meeting) -> Result<(), StoreError>;
+    async fn meeting(&self, id: i64) -> Result<Option<super::meeting::Meeting>, StoreError>;
+    async fn meetings(&self) -> Result<Vec<super::meeting::Meeting>, StoreError>;
+
+    async fn ensure_person(
+        &self,
+        id: &super::people::PersonId,
+        name: &str,
+    ) -> Result<(), StoreError>;
+    async fn person(
+        &self,
+        id: &super::people::PersonId,
+    ) -> Result<Option<super::people::Person>, StoreError>;
+    async fn people(&self) -> Result<Vec<super::people::Person>, StoreError>;
+    async fn set_grant(
+        &self,
+        grant: &super::people::Grant,
+        decided_by: Option<&super::people::PersonId>,
+    ) -> Result<(), StoreError>;
+
+    async fn submission(
+        &self,
+        meeting_id: i64,
+        region_key: &str,
+    ) -> Result<Option<Submission>, StoreError>;
+    async fn submission_by_id(&self, id: i64) -> Result<Option<Submission>, StoreError>;
+    async fn create_submission(
+        &self,
+        meeting_id: i64,
+        region_key: &str,
+        region_name: &str,
+        form_id: &str,
+        form_version: &str,
+    ) -> Result<Submission, StoreError>;
+    async fn submissions(&self, meeting_id: i64) -> Result<Vec<Submission>, StoreError>;
+    async fn answers(&self, submission_id: i64) -> Result<super::forms::Answers, StoreError>;
+    /// Applies a conversation turn in one transaction: answer changes, then the person's
+    /// conversation state. A submitted submission whose answers change becomes amended.
+    async fn apply_turn(
+        &self,
+        person: &super::people::PersonId,
+        submission_id: i64,
+        ops: &[super::forms::Op],
+        state: &ConversationState,
+    ) -> Result<(), StoreError>;
+    /// Records the current answers as the next submitted version; returns it.
+    async fn submit(
+        &self,
+        submission_id: i64,
+        by: &super::people::PersonId,
+    ) -> Result<SubmittedVersion, StoreError>;
+    async fn versions(&self, submission_id: i64) -> Result<Vec<SubmittedVersion>, StoreError>;
+
+    async fn conversation(
+        &self,
+        person: &super::people::PersonId,
+    ) -> Result<Option<ConversationState>, StoreError>;
+    async fn set_conversation(
+        &self,
+        person: &super::people::PersonId,
+        state: &ConversationState,
+    ) -> Result<(), StoreError>;
+}

@@ -68,7 +68,7 @@ impl DocumentStore for Store {
 
     async fn replace_documents(&self, documents: &[SourcedDocument]) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = self.now();
         for sd in documents {
             let d = &sd.document;
             sqlx::query("DELETE FROM documents WHERE id = ?")

@@ -1,21 +1,31 @@
 //! SQLite through sqlx: the durable truth. All SQL of nimo lives under this module.
 
+mod assignments;
 mod documents;
 mod pages;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ports::StoreError;
 
-/// The database.
-#[derive(Debug, Clone)]
+/// The database. Times it records (answers, submissions) come from its clock.
+#[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
 }
 
 pub(crate) fn db_err(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -63,7 +73,20 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError(format!("applying migrations: {e}")))?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same database, recording times from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn now(&self) -> String {
+        self.clock.now().to_rfc3339()
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -24,7 +24,7 @@ impl PageStore for Store {
             .bind(&token)
             .bind(kind)
             .bind(payload)
-            .bind(chrono::Utc::now().to_rfc3339())
+            .bind(self.now())
             .execute(&self.pool)
             .await
             .map_err(db_err("saving page"))?;
@@ -41,7 +41,7 @@ impl PageStore for Store {
     }
 
     async fn forget_pages_older_than(&self, days: i64) -> Result<u64, StoreError> {
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+        let cutoff = (self.clock.now() - chrono::Duration::days(days)).to_rfc3339();
         let done = sqlx::query("DELETE FROM pages WHERE created_at < ?")
             .bind(cutoff)
             .execute(&self.pool)

@@ -1,0 +1,463 @@
+//! 事前課題 through the core services (no Discord): whole conversations, restart in the
+//! middle, amendments, permissions, the deadline, search right after submission, exports.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Duration;
+use nimo::app::assignments::{AssignmentError, Assignments};
+use nimo::domain::clock::{ManualClock, parse_jst};
+use nimo::domain::forms::conversation::Input;
+use nimo::domain::lexicon::Lexicon;
+use nimo::domain::people::{PersonId, Role};
+use nimo::domain::ports::NewMeeting;
+use nimo::domain::query::Ask;
+use nimo::setup::{self, Config, Opened};
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(parse_jst("2021-11-20 10:00").unwrap()))
+}
+
+async fn open(config: &Config, clock: Arc<ManualClock>) -> Opened {
+    setup::open_with_clock(config, clock).await.unwrap()
+}
+
+fn config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        lexicon_dir: None,
+    }
+}
+
+/// A meeting for form A with 世田谷区 and 葛飾区 staff, an advisor and an organizer.
+async fn setup_people(a: &Assignments) -> i64 {
+    let meeting = a
+        .create_meeting(NewMeeting {
+            name: "令和３年度 第２回 AD合同会議".into(),
+            fiscal_year: Some(2021),
+            form_id: "jizen-kadai".into(),
+            form_version: "2020.1".into(),
+            deadline: parse_jst("2021-12-10 17:00").unwrap(),
+            meeting_date: None,
+        })
+        .await
+        .unwrap();
+    a.grant(
+        &PersonId::local("事務局"),
+        "事務局",
+        Role::Organizer,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    a.grant(&PersonId::local("金川"), "金川", Role::Advisor, None, None)
+        .await
+        .unwrap();
+    let msg = a
+        .register_staff(
+            &PersonId::local("事務局"),
+            &PersonId::local("山田"),
+            "山田",
+            "世田谷区",
+        )
+        .await
+        .unwrap();
+    assert!(msg.contains("世田谷区の担当者"), "{msg}");
+    a.register_staff(
+        &PersonId::local("事務局"),
+        &PersonId::local("佐藤"),
+        "佐藤",
+        "東京都葛飾区",
+    )
+    .await
+    .unwrap();
+    meeting.id
+}
+
+async fn say(a: &Assignments, who: &str, text: &str) -> String {
+    let reply = a
+        .handle(&PersonId::local(who), Input::Text(text.into()))
+        .await
+        .unwrap();
+    reply
+        .messages
+        .iter()
+        .map(|m| m.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn refused(e: AssignmentError) -> String {
+    match e {
+        AssignmentError::Refused(m) => m,
+        AssignmentError::Internal(e) => panic!("internal error: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fill_in_restart_submit_amend_and_find() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let clock = clock();
+    let opened = open(&cfg, clock.clone()).await;
+    let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
+    opened
+        .nimo
+        .ingest(&[corpus], false, &mut |_| {})
+        .await
+        .unwrap();
+    let a = opened.assignments.clone();
+    let meeting = setup_people(&a).await;
+    let yamada = PersonId::local("山田");
+
+    let reply = a.begin(&yamada, "山田", None, None).await.unwrap();
+    let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();
+    assert!(
+        text.contains("令和３年度 第２回 AD合同会議") && text.contains("2021年12月10日(金) 17:00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("【1/4】令和3年度の達成目標・取組状況"),
+        "{text}"
+    );
+    say(
+        &a,
+        "山田",
+        "精神科長期入院者への訪問支援｜ピアサポーターと病院を訪問した",
+    )
+    .await;
+    say(&a, "山田", "次へ").await;
+    say(&a, "山田", "・ピア電話相談を開始した").await;
+
+    // The process stops in the middle; a new one on the same database resumes.
+    opened.store.close().await;
+    drop(a);
+    drop(opened);
+    let opened = open(&cfg, clock.clone()).await;
+    let a = opened.assignments.clone();
+    assert!(a.is_active(&yamada).await);
+    let text = say(&a, "山田", "・アウトリーチ事業の体制を強化した").await;
+    assert!(
+        text.contains("2項目"),
+        "the first item survived the restart: {text}"
+    );
+    say(&a, "山田", "次へ").await;
+    say(&a, "山田", "・電話相談の周知").await;
+    say(&a, "山田", "次へ").await;
+    say(&a, "山田", "・ピアサポーターの活躍の場を広げる").await;
+    let text = say(&a, "山田", "次へ").await;
+    assert!(
+        text.contains("すべての質問が終わりました（未回答 0問）"),
+        "{text}"
+    );
+    let text = say(&a, "山田", "提出").await;
+    assert!(
+        text.contains("提出しました（第1版・2021年11月20日(土) 10:00）"),
+        "{text}"
+    );
+
+    // Searchable at once, cited as 世田谷区's submission for the meeting.
+    let answer = opened
+        .nimo
+        .ask(&Ask {
+            question: "世田谷区のピア電話相談".into(),
+            limit: Some(50),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let hit = answer
+        .results
+        .hits
+        .iter()
+        .find(|h| h.passage.form == "提出" && h.passage.text.contains("ピア電話相談を開始"))
+        .expect("the submission is found");
+    assert_eq!(hit.passage.region.key(), "東京都/世田谷区");
+    assert!(
+        hit.passage
+            .doc_title
+            .contains("令和３年度 第２回 AD合同会議")
+            && hit.passage.doc_title.contains("第1版")
+    );
+    assert_eq!(hit.passage.section, "支援事業の成果");
+
+    // Amend until the deadline: a second version, and search reads the new text.
+    clock.advance(Duration::days(3));
+    say(&a, "山田", "修正 2").await;
+    say(&a, "山田", "・ピア電話相談を夜間にも拡大した").await;
+    say(&a, "山田", "次へ").await;
+    let text = say(&a, "山田", "提出").await;
+    assert!(text.contains("第2版"), "{text}");
+    let answer = opened
+        .nimo
+        .ask(&Ask {
+            question: "夜間にも拡大".into(),
+            limit: Some(50),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let hit = answer
+        .results
+        .hits
+        .iter()
+        .find(|h| h.passage.form == "提出")
+        .unwrap();
+    assert!(hit.passage.doc_title.contains("第2版"));
+    let old = opened
+        .nimo
+        .ask(&Ask {
+            question: "ピア電話相談を開始".into(),
+            limit: Some(50),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        old.results
+            .hits
+            .iter()
+            .all(|h| !h.passage.text.contains("ピア電話相談を開始")),
+        "the old version is replaced in search"
+    );
+    let sub = a
+        .store()
+        .submission(meeting, "東京都/世田谷区")
+        .await
+        .unwrap()
+        .unwrap();
+    let versions = a.store().versions(sub.id).await.unwrap();
+    assert_eq!(versions.len(), 2, "every submitted version is kept");
+    assert!(versions[0].answers != versions[1].answers);
+
+    // After the deadline nothing changes.
+    clock.set(parse_jst("2021-12-10 17:01").unwrap());
+    let e = a.handle(&yamada, Input::Text("修正 3".into())).await;
+    assert!(e.is_ok(), "moving around is still allowed");
+    let e = a
+        .handle(&yamada, Input::Text("・追加".into()))
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("締切"));
+    let e = a
+        .begin(&yamada, "山田", Some(meeting), None)
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("締切"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn who_may_do_what() {
+    let clock = clock();
+    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
+        .await
+        .unwrap();
+    let a = opened.assignments.clone();
+    let meeting = setup_people(&a).await;
+
+    // Not registered, or only pending: no form.
+    let e = a
+        .begin(&PersonId::local("田中"), "田中", None, None)
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("担当する地域が登録されていません"));
+    let msg = a
+        .request_staff(&PersonId::local("田中"), "田中", "文京区")
+        .await
+        .unwrap();
+    assert!(msg.contains("申請しました"), "{msg}");
+    let e = a
+        .begin(&PersonId::local("田中"), "田中", None, None)
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("登録されていません"));
+    assert_eq!(a.pending().await.unwrap().len(), 1);
+    // Only organizers approve.
+    let e = a
+        .register_staff(
+            &PersonId::local("山田"),
+            &PersonId::local("田中"),
+            "田中",
+            "文京区",
+        )
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("主催者"));
+    a.register_staff(
+        &PersonId::local("事務局"),
+        &PersonId::local("田中"),
+        "田中",
+        "文京区",
+    )
+    .await
+    .unwrap();
+    assert!(
+        a.begin(&PersonId::local("田中"), "田中", None, None)
+            .await
+            .is_ok()
+    );
+    assert!(a.pending().await.unwrap().is_empty());
+
+    // Staff work only on their own region.
+    let e = a
+        .begin(&PersonId::local("山田"), "山田", None, Some("葛飾区"))
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("担当者として登録されていません"));
+
+    // 葛飾区 drafts: nobody else reads them; advisors read only what is submitted.
+    a.begin(&PersonId::local("佐藤"), "佐藤", None, None)
+        .await
+        .unwrap();
+    say(&a, "佐藤", "退院後支援体制の構築｜部会で事例検討").await;
+    let e = a
+        .submitted_text(&PersonId::local("金川"), meeting, "葛飾区")
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("まだ提出していません"));
+    let e = a
+        .submitted_text(&PersonId::local("山田"), meeting, "葛飾区")
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("アドバイザー"));
+    for t in [
+        "次へ",
+        "・在宅療養支援を強化",
+        "次へ",
+        "・連携の強化",
+        "次へ",
+        "・アウトリーチ支援を強化",
+        "次へ",
+        "提出",
+    ] {
+        say(&a, "佐藤", t).await;
+    }
+    let text = a
+        .submitted_text(&PersonId::local("金川"), meeting, "葛飾区")
+        .await
+        .unwrap();
+    assert!(
+        text.contains("第1版") && text.contains("退院後支援体制の構築"),
+        "{text}"
+    );
+    let text = a
+        .submitted_text(&PersonId::local("事務局"), meeting, "東京都葛飾区")
+        .await
+        .unwrap();
+    assert!(text.contains("在宅療養支援を強化"));
+
+    // A staff member whose role is revoked mid-conversation is stopped.
+    a.begin(&PersonId::local("山田"), "山田", None, None)
+        .await
+        .unwrap();
+    a.store()
+        .set_grant(
+            &nimo::domain::people::Grant {
+                person: PersonId::local("山田"),
+                role: Role::Staff,
+                region_key: "東京都/世田谷区".into(),
+                region_name: "世田谷区".into(),
+                status: nimo::domain::people::GrantStatus::Revoked,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let e = a
+        .handle(&PersonId::local("山田"), Input::Text("目標｜状況".into()))
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("担当者ではなくなった"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn form_b_by_conversation_and_exports() {
+    let clock = clock();
+    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
+        .await
+        .unwrap();
+    let a = opened.assignments.clone();
+    let meeting = a
+        .create_meeting(NewMeeting {
+            name: "令和３年度 第１回 AD合同会議".into(),
+            fiscal_year: Some(2021),
+            form_id: "jichitai-sheet".into(),
+            form_version: "2021.1".into(),
+            deadline: parse_jst("2021-12-01 17:00").unwrap(),
+            meeting_date: None,
+        })
+        .await
+        .unwrap();
+    a.grant(
+        &PersonId::local("山田"),
+        "山田",
+        Role::Staff,
+        Some("東京都世田谷区"),
+        None,
+    )
+    .await
+    .unwrap();
+    a.grant(
+        &PersonId::local("佐藤"),
+        "佐藤",
+        Role::Staff,
+        Some("さいたま市"),
+        None,
+    )
+    .await
+    .unwrap();
+    a.begin(&PersonId::local("山田"), "山田", None, None)
+        .await
+        .unwrap();
+    let text = say(&a, "山田", "九十二万人").await;
+    assert!(text.contains("数字で入力してください"), "{text}");
+    say(&a, "山田", "920,471人 R3年4月").await;
+    say(&a, "山田", "1").await;
+    say(&a, "山田", "１市町村").await;
+    say(&a, "山田", "スキップ").await;
+    say(&a, "山田", "スキップ").await;
+    say(&a, "山田", "568").await;
+    say(&a, "山田", "0").await;
+    say(&a, "山田", "0").await;
+    let text = say(&a, "山田", "568人").await;
+    assert!(text.contains("６５歳未満"), "{text}");
+    let text = say(&a, "山田", "プレビュー").await;
+    assert!(text.contains("【１年以上の構成割合】100.0％"), "{text}");
+    let text = say(&a, "山田", "提出").await;
+    assert!(text.contains("このまま提出しますか"), "{text}");
+    let text = say(&a, "山田", "提出する").await;
+    assert!(text.contains("提出しました（第1版"), "{text}");
+    // さいたま市 keeps a draft only.
+    a.begin(&PersonId::local("佐藤"), "佐藤", None, None)
+        .await
+        .unwrap();
+    say(&a, "佐藤", "1,324,000人").await;
+
+    let export = a.export(meeting.id).await.unwrap();
+    assert_eq!(export.submitted, 1);
+    assert!(
+        export
+            .markdown
+            .starts_with("# 令和３年度 第１回 AD合同会議")
+    );
+    assert!(export.markdown.contains("## 東京都世田谷区"));
+    assert!(export.markdown.contains("- 人口: 920,471人（R3年4月時点）"));
+    assert!(export.markdown.contains("未提出（下書きのみ）: さいたま市"));
+    assert!(
+        !export.markdown.contains("1,324,000"),
+        "drafts are not exported"
+    );
+    assert!(
+        export.csv.starts_with("\u{feff}".as_bytes()),
+        "BOM for Excel"
+    );
+    let csv = String::from_utf8(export.csv.clone()).unwrap();
+    assert!(csv.contains("\r\n"));
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains("人口（人）") && header.contains("人口（時点）"));
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.starts_with("東京都世田谷区,東京都/世田谷区,1,"));
+    assert!(row.contains(",920471,R3年4月時点,"));
+    assert_eq!(&export.xlsx[..2], b"PK", "an XLSX is a zip");
+}
