@@ -239,3 +239,156 @@ fn chat_in_the_terminal() {
     assert!(text.contains("令和3年度"), "{text}");
     assert!(text.contains("ご利用ありがとうございました"), "{text}");
 }
+
+fn chat_as(data: &Path, who: &str, lines: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nimo"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["chat", "--as", who])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    stdout(&out)
+}
+
+/// An organizer sets up a meeting on the command line; a staff member fills in the form
+/// in two terminal sessions (a new process resumes the first), submits, and the organizer
+/// exports.
+#[test]
+fn jizen_kadai_in_the_terminal_across_processes() {
+    let tmp = with_corpus();
+    let data = tmp.path();
+    let out = nimo(data, &["form", "list"]);
+    assert!(
+        stdout(&out).contains("jizen-kadai@2020.1"),
+        "{}",
+        stdout(&out)
+    );
+    let out = nimo(
+        data,
+        &[
+            "meeting",
+            "create",
+            "--name",
+            "令和３年度 第２回 AD合同会議",
+            "--form",
+            "jizen-kadai",
+            "--deadline",
+            "2099-12-10 17:00",
+            "--fiscal-year",
+            "令和3年度",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("会議 1 を作成しました"),
+        "{}",
+        stdout(&out)
+    );
+    let out = nimo(
+        data,
+        &[
+            "people",
+            "grant",
+            "山田",
+            "--role",
+            "staff",
+            "--region",
+            "東京都世田谷区",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("世田谷区の担当者"),
+        "{}",
+        stdout(&out)
+    );
+    // Someone not registered is told how to get there.
+    let text = chat_as(data, "田中", "/事前課題\n/担当申請 文京区\n/終了\n");
+    assert!(text.contains("担当する地域が登録されていません"), "{text}");
+    assert!(text.contains("申請しました"), "{text}");
+    assert!(stdout(&nimo(data, &["people", "pending"])).contains("文京区"));
+
+    // First session: two answers, then the terminal closes.
+    let text = chat_as(
+        data,
+        "山田",
+        "/事前課題\n訪問支援の試行｜病院訪問を開始\n次へ\n・電話相談を開始\n",
+    );
+    assert!(
+        text.contains("【1/4】") && text.contains("1行目を記録しました"),
+        "{text}"
+    );
+    // Second session (a new process): the conversation resumes where it was.
+    let text = chat_as(
+        data,
+        "山田",
+        "・ピア相談員を養成\n次へ\n・周知が課題\n次へ\n・活躍の場を広げる\n次へ\n提出\n/終了\n",
+    );
+    assert!(text.contains("入力中の事前課題があります"), "{text}");
+    assert!(
+        text.contains("2項目になりました"),
+        "the first session's item is kept: {text}"
+    );
+    assert!(text.contains("提出しました（第1版"), "{text}");
+
+    // Searchable at once; the organizer exports.
+    let out = nimo(
+        data,
+        &[
+            "ask",
+            "世田谷区のピア相談員を養成",
+            "--json",
+            "--limit",
+            "20",
+        ],
+    );
+    let v = json(&out);
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["form"] == "提出" && h["doc_title"].as_str().unwrap().contains("第２回"))
+    );
+    let export_dir = tmp.path().join("export");
+    let out = nimo(
+        data,
+        &[
+            "meeting",
+            "export",
+            "1",
+            "--out",
+            export_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout(&out).contains("1地域の提出を書き出しました"),
+        "{}",
+        stdout(&out)
+    );
+    let md = std::fs::read_to_string(export_dir.join("meeting-1.md")).unwrap();
+    assert!(
+        md.contains("## 東京都世田谷区") && md.contains("| 訪問支援の試行 | 病院訪問を開始 |"),
+        "{md}"
+    );
+    let csv = std::fs::read(export_dir.join("meeting-1.csv")).unwrap();
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]));
+    assert!(
+        std::fs::metadata(export_dir.join("meeting-1.xlsx"))
+            .unwrap()
+            .len()
+            > 1000
+    );
+    let list = stdout(&nimo(data, &["meeting", "list"]));
+    assert!(list.contains("提出 1／下書き 0"), "{list}");
+}

@@ -689,9 +689,10 @@ impl Assignments {
         let form = self.form_of(&meeting).await?;
         let submissions = self.store.submissions(meeting_id).await?;
         let mut md = format!(
-            "# {} {}\n\n締切: {}　書き出し: {}\n",
+            "# {}\n\n{}（{}）　締切: {}　書き出し: {}\n",
             meeting.name,
             expand(&form.title, meeting.fiscal_year),
+            form.reference(),
             meeting.deadline_text(),
             format_jst(self.now())
         );

@@ -1,10 +1,14 @@
 //! `nimo chat`: the terminal front end. Each line is a question (or a command), answered
-//! the way the Discord bot answers, so everything can be tried without Discord.
+//! the way the Discord bot answers; `/事前課題` fills in the pre-meeting assignment by the
+//! same conversation as in Discord. Everything can be tried without Discord.
 
 use std::io::{BufRead, Write};
 
 use super::render::{self, Emphasis};
+use crate::app::assignments::{AssignmentError, Assignments};
 use crate::app::{AskError, Nimo};
+use crate::domain::forms::conversation::{Command, Input, Message};
+use crate::domain::people::PersonId;
 use crate::domain::query::{Ask, DEFAULT_LIMIT};
 
 const HELP: &str = "\
@@ -14,21 +18,72 @@ const HELP: &str = "\
       令和３年度の協議の場
       世田谷区        （地域名だけで、その地域の資料を一覧）
 コマンド:
-  /次 (/more)      直前の質問の続きを表示
-  /地域 (/regions)  資料のある地域の一覧
-  /テーマ (/topics) テーマの一覧
-  /ヘルプ (/help)   この説明
-  /終了 (/quit)     チャットを終える（Ctrl-D でも終わります）
+  /次 (/more)             直前の質問の続きを表示
+  /地域 (/regions)         資料のある地域の一覧
+  /テーマ (/topics)        テーマの一覧
+  /事前課題 [会議番号]      事前課題の入力を始める・続ける（担当者として登録が必要）
+  /担当申請 地域名         地域の担当者として申請する（主催者が承認）
+  /提出内容 会議番号 地域名  提出された事前課題を読む（アドバイザー・主催者）
+  /ヘルプ (/help)          この説明
+  /終了 (/quit)            チャットを終える（Ctrl-D でも終わります）
 ";
 
-/// Runs the chat until end of input or /quit. Returns the number of questions answered.
+/// Who is chatting, for 事前課題.
+pub struct Chatter<'a> {
+    pub assignments: &'a Assignments,
+    pub person: PersonId,
+    pub name: String,
+}
+
+fn write_messages(output: &mut impl Write, messages: &[Message]) -> std::io::Result<()> {
+    for m in messages {
+        if let Some(modal) = &m.modal {
+            let labels: Vec<&str> = modal.fields.iter().map(|f| f.label.as_str()).collect();
+            writeln!(
+                output,
+                "（ターミナルでは入力フォームは使えません。{}を順に入力してください。）",
+                labels.join("・")
+            )?;
+            continue;
+        }
+        if !m.text.is_empty() {
+            writeln!(output, "{}", m.text)?;
+        }
+        if !m.actions.is_empty() {
+            let labels: Vec<String> = m
+                .actions
+                .iter()
+                .filter(|a| **a != Command::Modal)
+                .map(|a| a.label())
+                .collect();
+            writeln!(output, "［{}］", labels.join("／"))?;
+        }
+    }
+    Ok(())
+}
+
+fn refusal(output: &mut impl Write, e: AssignmentError) -> std::io::Result<()> {
+    match e {
+        AssignmentError::Refused(m) => writeln!(output, "{m}"),
+        AssignmentError::Internal(e) => {
+            tracing::error!(error = %e, "事前課題 failed in chat");
+            writeln!(
+                output,
+                "申し訳ありません、内部でエラーが起きました。入力済みの内容は保存されています。もう一度お試しください。"
+            )
+        }
+    }
+}
+
+/// Runs the chat until end of input or /終了. Returns the number of lines handled.
 pub async fn run(
     nimo: &Nimo,
+    chatter: Option<Chatter<'_>>,
     input: impl BufRead,
     mut output: impl Write,
     emphasis: Emphasis,
 ) -> std::io::Result<usize> {
-    let mut answered = 0;
+    let mut handled = 0;
     let mut last: Option<Ask> = None;
     writeln!(
         output,
@@ -38,6 +93,14 @@ pub async fn run(
         output,
         "/ヘルプ で使い方を表示します。終わるときは /終了 です。"
     )?;
+    if let Some(c) = &chatter
+        && c.assignments.is_active(&c.person).await
+    {
+        writeln!(
+            output,
+            "入力中の事前課題があります。/事前課題 で続きから再開できます。"
+        )?;
+    }
     let mut lines = input.lines();
     loop {
         write!(output, "\n> ")?;
@@ -59,47 +122,125 @@ pub async fn run(
         if line.is_empty() {
             continue;
         }
-        let ask = if let Some(command) = line.strip_prefix(['/', '／']) {
-            let command = command.split_whitespace().next().unwrap_or("");
-            match command {
-                "終了" | "quit" | "exit" | "q" => break,
-                "ヘルプ" | "help" | "h" | "?" | "？" => {
-                    write!(output, "{HELP}")?;
-                    continue;
-                }
-                "地域" | "regions" => {
-                    write!(output, "{}", render::regions(&nimo.regions()))?;
-                    continue;
-                }
-                "テーマ" | "topics" => {
-                    write!(output, "{}", render::topics(nimo.lexicon()))?;
-                    continue;
-                }
-                "次" | "more" | "next" => match last.take() {
-                    Some(mut ask) => {
-                        ask.offset += ask.limit.unwrap_or(DEFAULT_LIMIT);
-                        ask
+        handled += 1;
+        let (command, rest) = match line.strip_prefix(['/', '／']) {
+            Some(c) => {
+                let mut parts = c.splitn(2, char::is_whitespace);
+                (
+                    Some(parts.next().unwrap_or("").to_string()),
+                    parts.next().unwrap_or("").trim().to_string(),
+                )
+            }
+            None => (None, String::new()),
+        };
+        if matches!(command.as_deref(), Some("終了" | "quit" | "exit" | "q")) {
+            break;
+        }
+        // While a form is being filled in, everything else answers it.
+        if let Some(c) = &chatter
+            && command.as_deref() != Some("事前課題")
+            && c.assignments.is_active(&c.person).await
+        {
+            match c
+                .assignments
+                .handle(&c.person, Input::Text(line.to_string()))
+                .await
+            {
+                Ok(reply) => {
+                    write_messages(&mut output, &reply.messages)?;
+                    if !reply.active {
+                        writeln!(output, "（質問に戻りました。/事前課題 で再開できます。）")?;
                     }
-                    None => {
-                        writeln!(
-                            output,
-                            "続きを表示する質問がありません。先に質問を入力してください。"
-                        )?;
-                        continue;
-                    }
-                },
-                other => {
+                }
+                Err(e) => refusal(&mut output, e)?,
+            }
+            continue;
+        }
+        let ask = match command.as_deref() {
+            None => Ask {
+                question: line.to_string(),
+                ..Default::default()
+            },
+            Some("ヘルプ" | "help" | "h" | "?" | "？") => {
+                write!(output, "{HELP}")?;
+                continue;
+            }
+            Some("地域" | "regions") => {
+                write!(output, "{}", render::regions(&nimo.regions()))?;
+                continue;
+            }
+            Some("テーマ" | "topics") => {
+                write!(output, "{}", render::topics(nimo.lexicon()))?;
+                continue;
+            }
+            Some("事前課題") => {
+                let Some(c) = &chatter else { continue };
+                let meeting = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|m| m.parse::<i64>().ok());
+                match c.assignments.begin(&c.person, &c.name, meeting, None).await {
+                    Ok(reply) => write_messages(&mut output, &reply.messages)?,
+                    Err(e) => refusal(&mut output, e)?,
+                }
+                continue;
+            }
+            Some("担当申請") => {
+                let Some(c) = &chatter else { continue };
+                if rest.is_empty() {
                     writeln!(
                         output,
-                        "「/{other}」というコマンドはありません。/ヘルプ で使い方を表示します。"
+                        "地域名を続けて入力してください（例: /担当申請 東京都世田谷区）。"
                     )?;
                     continue;
                 }
+                match c.assignments.request_staff(&c.person, &c.name, &rest).await {
+                    Ok(m) => writeln!(output, "{m}")?,
+                    Err(e) => refusal(&mut output, e)?,
+                }
+                continue;
             }
-        } else {
-            Ask {
-                question: line.to_string(),
-                ..Default::default()
+            Some("提出内容") => {
+                let Some(c) = &chatter else { continue };
+                let mut parts = rest.splitn(2, char::is_whitespace);
+                let (Some(Ok(meeting)), Some(region)) =
+                    (parts.next().map(str::parse::<i64>), parts.next())
+                else {
+                    writeln!(
+                        output,
+                        "会議番号と地域名を入力してください（例: /提出内容 1 世田谷区）。"
+                    )?;
+                    continue;
+                };
+                match c
+                    .assignments
+                    .submitted_text(&c.person, meeting, region.trim())
+                    .await
+                {
+                    Ok(text) => writeln!(output, "{text}")?,
+                    Err(e) => refusal(&mut output, e)?,
+                }
+                continue;
+            }
+            Some("次" | "more" | "next") => match last.take() {
+                Some(mut ask) => {
+                    ask.offset += ask.limit.unwrap_or(DEFAULT_LIMIT);
+                    ask
+                }
+                None => {
+                    writeln!(
+                        output,
+                        "続きを表示する質問がありません。先に質問を入力してください。"
+                    )?;
+                    continue;
+                }
+            },
+            Some(other) => {
+                writeln!(
+                    output,
+                    "「/{other}」というコマンドはありません。/ヘルプ で使い方を表示します。"
+                )?;
+                continue;
             }
         };
         match nimo.ask(&ask).await {
@@ -109,7 +250,6 @@ pub async fn run(
                     "{}",
                     render::answer(&answer, nimo.lexicon(), emphasis)
                 )?;
-                answered += 1;
                 last = answer.results.more.then_some(ask);
                 if last.is_some() {
                     writeln!(output, "（/次 で続きを表示します）")?;
@@ -126,5 +266,5 @@ pub async fn run(
         }
     }
     writeln!(output, "\nご利用ありがとうございました。")?;
-    Ok(answered)
+    Ok(handled)
 }

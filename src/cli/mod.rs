@@ -1,5 +1,6 @@
 //! The command line: `nimo ingest | ask | regions | topics | export | inspect | chat`.
 
+mod admin;
 pub mod chat;
 pub mod render;
 
@@ -14,6 +15,7 @@ use crate::app::{AskError, IngestEvent};
 use crate::discord;
 use crate::domain::corpus;
 use crate::domain::era::find_years;
+use crate::domain::people::PersonId;
 use crate::domain::query::Ask;
 use crate::domain::text::nfkc;
 use crate::setup::{self, Config};
@@ -89,10 +91,87 @@ pub enum Command {
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Chat in the terminal: ask questions as you would in Discord.
-    Chat,
+    /// Chat in the terminal: ask questions as you would in Discord, fill in 事前課題.
+    Chat {
+        /// Who is chatting (a name, or discord:ID), for 事前課題.
+        #[arg(long = "as")]
+        as_person: Option<String>,
+    },
     /// Run the Discord bot (the default when DISCORD_TOKEN is set).
     Bot,
+    /// 事前課題 forms: list them, or load a new version from a TOML file.
+    #[command(subcommand)]
+    Form(FormCommand),
+    /// Meetings: create one, list them, export their submissions.
+    #[command(subcommand)]
+    Meeting(MeetingCommand),
+    /// People and their roles (staff of a region, organizer, advisor).
+    #[command(subcommand)]
+    People(PeopleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormCommand {
+    /// Every form version nimo has.
+    List,
+    /// Load a form version from a TOML file (see forms/ for the format).
+    Load { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingCommand {
+    /// Create a meeting, e.g. --name "令和３年度 第１回 AD合同会議" --form jichitai-sheet --deadline "2021-06-30 17:00".
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Form id, optionally with @version (latest version otherwise).
+        #[arg(long)]
+        form: String,
+        /// Submission deadline, Japan time: "YYYY-MM-DD HH:MM" (a date alone means 23:59).
+        #[arg(long)]
+        deadline: String,
+        /// Fiscal year the meeting is about (2021, R3, 令和3年度).
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        /// Day of the meeting (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    List,
+    /// Write every submitted form of a meeting: meeting-ID.md, .csv (Excel-ready), .xlsx.
+    Export {
+        id: i64,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Give someone a role: --role staff --region 世田谷区, --role organizer, --role advisor.
+    Grant {
+        /// A name (a terminal user) or discord:USER_ID.
+        person: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        region: Option<String>,
+        /// Display name (defaults to the name given).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    List,
+    /// Staff requests waiting for an organizer.
+    Pending,
+}
+
+/// `discord:123` stays as is; any other text is a terminal user's name.
+fn person_id(s: &str) -> PersonId {
+    if s.contains(':') {
+        PersonId(s.to_string())
+    } else {
+        PersonId::local(s)
+    }
 }
 
 impl Cli {
@@ -113,7 +192,7 @@ fn config(cli: &Cli) -> Config {
     }
 }
 
-fn parse_year(s: &str) -> Option<i32> {
+pub(crate) fn parse_year(s: &str) -> Option<i32> {
     let n = nfkc(s.trim());
     if let Ok(y) = n.parse::<i32>() {
         return (1980..=2100).contains(&y).then_some(y);
@@ -273,13 +352,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "{}件の文書を削除しました。", ids.len())?;
             ExitCode::SUCCESS
         }
-        Command::Chat => {
+        Command::Chat { as_person } => {
             drop(stdout);
+            let who = as_person
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "ターミナル".to_string());
+            let chatter = chat::Chatter {
+                assignments: &opened.assignments,
+                person: person_id(&who),
+                name: who.rsplit(':').next().unwrap_or(&who).to_string(),
+            };
             let stdin = std::io::stdin().lock();
             let out = std::io::stdout().lock();
-            chat::run(&nimo, stdin, out, emphasis()).await?;
+            chat::run(&nimo, Some(chatter), stdin, out, emphasis()).await?;
             ExitCode::SUCCESS
         }
+        Command::Form(cmd) => admin::form(&opened, cmd, &mut stdout).await?,
+        Command::Meeting(cmd) => admin::meeting(&opened, cmd, &mut stdout).await?,
+        Command::People(cmd) => admin::people(&opened, cmd, &mut stdout).await?,
         Command::Inspect { .. } | Command::Bot => unreachable!("handled above"),
     };
     opened.store.close().await;
