@@ -112,9 +112,14 @@ async fn nimo_in_process() -> (f64, (f64, f64, f64)) {
         proxy: Some(fake.url()),
         guild: Some(GUILD_ID),
     };
-    let mut bot = nimo::discord::start(config, opened.nimo.clone(), Arc::new(opened.store.clone()))
-        .await
-        .unwrap();
+    let mut bot = nimo::discord::start(
+        config,
+        opened.nimo.clone(),
+        opened.assignments.clone(),
+        Arc::new(opened.store.clone()),
+    )
+    .await
+    .unwrap();
     bot.ready(WAIT).await.expect("ready");
     let startup = ms(started.elapsed());
     let latencies = ask_all(&fake, &questions()).await;

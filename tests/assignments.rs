@@ -461,3 +461,35 @@ async fn form_b_by_conversation_and_exports() {
     assert!(row.contains(",920471,R3年4月時点,"));
     assert_eq!(&export.xlsx[..2], b"PK", "an XLSX is a zip");
 }
+
+/// Messages sent a moment apart are handled one at a time: none of them is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_messages_lose_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opened = open(&config(tmp.path()), clock()).await;
+    let a = opened.assignments.clone();
+    setup_people(&a).await;
+    let yamada = PersonId::local("山田");
+    a.begin(&yamada, "山田", None, None).await.unwrap();
+    say(&a, "山田", "地域移行｜病院訪問").await;
+    let text = say(&a, "山田", "次へ").await;
+    assert!(text.contains("【2/4】"), "{text}");
+    // 【2/4】 is a list: each message adds one item.
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let a = a.clone();
+            tokio::spawn(async move { say(&a, "山田", &format!("・成果その{i}")).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let text = say(&a, "山田", "プレビュー").await;
+    for i in 0..16 {
+        let item = format!("成果その{i}");
+        assert!(
+            text.lines().any(|l| l.ends_with(&item)),
+            "item {i} lost:\n{text}"
+        );
+    }
+}

@@ -46,12 +46,16 @@ impl Harness {
             proxy: Some(fake.url()),
             guild: Some(GUILD_ID),
         };
-        let mut bot =
-            nimo::discord::start(config, opened.nimo.clone(), Arc::new(opened.store.clone()))
-                .await
-                .unwrap();
+        let mut bot = nimo::discord::start(
+            config,
+            opened.nimo.clone(),
+            opened.assignments.clone(),
+            Arc::new(opened.store.clone()),
+        )
+        .await
+        .unwrap();
         let ready = bot.ready(WAIT).await.expect("the bot became ready");
-        assert_eq!(ready.commands, 4);
+        assert_eq!(ready.commands, 8);
         assert_eq!(ready.user, "nimo");
         Harness {
             fake,
@@ -119,7 +123,19 @@ async fn slash_command_with_autocomplete_and_pages() {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["質問", "地域", "テーマ", "ヘルプ"]);
+    assert_eq!(
+        names,
+        [
+            "質問",
+            "地域",
+            "テーマ",
+            "事前課題",
+            "担当申請",
+            "担当登録",
+            "提出内容",
+            "ヘルプ"
+        ]
+    );
 
     // Autocomplete of the region option, answered from memory within Discord's 3 seconds.
     let (id, _) = fake.autocomplete("質問", "地域", "神奈");
@@ -554,8 +570,13 @@ async fn a_wrong_token_is_reported_not_retried_forever() {
         proxy: Some(fake.url()),
         guild: None,
     };
-    let started =
-        nimo::discord::start(config, opened.nimo.clone(), Arc::new(opened.store.clone())).await;
+    let started = nimo::discord::start(
+        config,
+        opened.nimo.clone(),
+        opened.assignments.clone(),
+        Arc::new(opened.store.clone()),
+    )
+    .await;
     // serenity fetches /gateway first; with a wrong token that is refused (401).
     match started {
         Err(_) => {}
@@ -716,3 +737,286 @@ async fn the_fake_refuses_what_discord_refuses() {
         "{late:?}"
     );
 }
+
+const BOB: (u64, &str) = (3001, "bob");
+const CAROL: (u64, &str) = (3002, "carol");
+
+async fn start_bot_on(fake: &FakeDiscord, opened: &nimo::setup::Opened) -> RunningBot {
+    let config = BotConfig {
+        token: Secret::new(TOKEN),
+        proxy: Some(fake.url()),
+        guild: Some(GUILD_ID),
+    };
+    let mut bot = nimo::discord::start(
+        config,
+        opened.nimo.clone(),
+        opened.assignments.clone(),
+        Arc::new(opened.store.clone()),
+    )
+    .await
+    .unwrap();
+    bot.ready(WAIT).await.expect("ready");
+    bot
+}
+
+/// The latest message the bot sent in the DM channel (its content and buttons).
+fn last_dm(fake: &FakeDiscord) -> Value {
+    fake.messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m["channel_id"].as_str().and_then(|c| c.parse::<u64>().ok()) == Some(DM_CHANNEL_ID)
+        })
+        .expect("a DM")
+}
+
+fn content(v: &Value) -> String {
+    v["content"].as_str().unwrap_or("").to_string()
+}
+
+/// 事前課題 over Discord: registration by request and by an organizer, the form in a DM by
+/// messages, buttons and a modal, a bot restart in the middle, submission, search right
+/// after, and who may read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jizen_kadai_by_dm_buttons_and_modal_across_a_restart() {
+    use nimo::domain::clock::parse_jst;
+    use nimo::domain::people::{PersonId, Role};
+    use nimo::domain::ports::NewMeeting;
+    let fake = FakeDiscord::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = nimo::setup::Config {
+        data_dir: tmp.path().to_path_buf(),
+        lexicon_dir: None,
+    };
+    let opened = nimo::setup::open(&config).await.unwrap();
+    let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
+    opened
+        .nimo
+        .ingest(&[corpus], false, &mut |_| {})
+        .await
+        .unwrap();
+    let a = opened.assignments.clone();
+    a.create_meeting(NewMeeting {
+        name: "令和３年度 第２回 AD合同会議".into(),
+        fiscal_year: Some(2021),
+        form_id: "jizen-kadai".into(),
+        form_version: "2020.1".into(),
+        deadline: parse_jst("2099-12-10 17:00").unwrap(),
+        meeting_date: None,
+    })
+    .await
+    .unwrap();
+    a.grant(
+        &PersonId::discord(USER_ID),
+        "alice",
+        Role::Organizer,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let bot = start_bot_on(&fake, &opened).await;
+    let ephemeral_text = |token: &str| {
+        let r = fake.requests_to("POST", &format!("/webhooks/{APP_ID}/{token}"));
+        let body = &r.last().expect("a follow-up").body;
+        assert_eq!(body["flags"], 64, "only the person sees it");
+        embeds_text(body)
+    };
+
+    // Not registered yet: told how; the request, then the organizer's registration.
+    let (_, token) = fake.slash_as(BOB, "事前課題", &[], true);
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(ephemeral_text(&token).contains("担当する地域が登録されていません"));
+    let (_, token) = fake.slash_as(BOB, "担当申請", &[("地域", "東京都/世田谷区")], true);
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(ephemeral_text(&token).contains("申請しました"));
+    let (_, token) = fake.slash_as(
+        CAROL,
+        "担当登録",
+        &[("ユーザー", "@3001"), ("地域", "東京都/世田谷区")],
+        true,
+    );
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(
+        ephemeral_text(&token).contains("主催者だけ"),
+        "carol is not an organizer"
+    );
+    let (_, token) = fake.slash(
+        "担当登録",
+        &[("ユーザー", "@3001"), ("地域", "東京都/世田谷区")],
+        true,
+    );
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let t = ephemeral_text(&token);
+    assert!(t.contains("担当者として登録しました"), "{t}");
+
+    // /事前課題 in the server: the form goes on in a DM.
+    let (_, token) = fake.slash_as(BOB, "事前課題", &[], true);
+    fake.wait_for_ok("POST", "/users/@me/channels", 1, WAIT)
+        .await;
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(ephemeral_text(&token).contains("DM"));
+    let dm = format!("/channels/{DM_CHANNEL_ID}/messages");
+    let sent = fake.wait_for_ok("POST", &dm, 1, WAIT).await;
+    let all: String = sent.iter().map(|r| content(&r.body)).collect();
+    assert!(all.contains("令和３年度 第２回 AD合同会議"), "{all}");
+    assert!(
+        content(&sent.last().unwrap().body).contains("【1/4】"),
+        "{}",
+        content(&sent.last().unwrap().body)
+    );
+    assert!(!buttons(&sent.last().unwrap().body).is_empty());
+
+    // Answers by DM message.
+    let n = fake.requests_to("POST", &dm).len();
+    fake.user_message(
+        DM_CHANNEL_ID,
+        false,
+        BOB_AS_AUTHOR,
+        "精神科長期入院者への訪問支援｜ピアサポーターと病院を訪問",
+        false,
+    );
+    let sent = fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
+    assert!(
+        sent.iter()
+            .any(|r| content(&r.body).contains("1行目を記録しました"))
+    );
+
+    // 「次へ」 as a button.
+    let message = last_dm(&fake);
+    let next = buttons(&message).into_iter().find(|b| b.0 == "次へ");
+    let next = next.unwrap_or_else(|| panic!("a 次へ button: {message}"));
+    let (id, _) = fake.click_as(BOB, &message, &next.1);
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    assert_eq!(cb[0].body["type"], 4);
+    assert!(
+        cb[0].body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("【2/4】支援事業の成果")
+    );
+
+    // The bot restarts in the middle: the next message continues the form.
+    bot.shutdown().await.unwrap();
+    opened.store.close().await;
+    drop((a, opened));
+    let opened = nimo::setup::open(&config).await.unwrap();
+    let bot = start_bot_on(&fake, &opened).await;
+    let n = fake.requests_to("POST", &dm).len();
+    fake.user_message(
+        DM_CHANNEL_ID,
+        false,
+        BOB_AS_AUTHOR,
+        "・ピア電話相談を開始した",
+        false,
+    );
+    let sent = fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
+    assert!(
+        content(&sent.last().unwrap().body).contains("1項目になりました"),
+        "{}",
+        content(&sent.last().unwrap().body)
+    );
+
+    // 「まとめて入力」 opens a modal; its submission answers the question.
+    fake.user_message(DM_CHANNEL_ID, false, BOB_AS_AUTHOR, "次へ", false);
+    fake.wait_for_ok("POST", &dm, n + 2, WAIT).await;
+    let message = last_dm(&fake);
+    assert!(
+        content(&message).contains("【3/4】"),
+        "{}",
+        content(&message)
+    );
+    let modal_button = buttons(&message)
+        .into_iter()
+        .find(|b| b.0 == "まとめて入力")
+        .unwrap();
+    let (id, _) = fake.click_as(BOB, &message, &modal_button.1);
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    assert_eq!(cb[0].body["type"], 9, "a modal");
+    let modal = &cb[0].body["data"];
+    let field = modal["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (id, _) = fake.modal_submit_as(
+        BOB,
+        modal["custom_id"].as_str().unwrap(),
+        &[(&field, "電話相談の周知\n人材の確保")],
+        false,
+    );
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    let text = cb[0].body["data"]["content"].as_str().unwrap().to_string();
+    assert!(
+        text.contains("【4/4】"),
+        "the reply moves on to the last question: {text}"
+    );
+
+    // The last answer and the submission.
+    let n = fake.requests_to("POST", &dm).len();
+    // (One at a time, as a person types: each waits for the reply to the one before.)
+    for (i, text) in ["・ピアサポーターの活躍の場を広げる", "次へ"]
+        .into_iter()
+        .enumerate()
+    {
+        fake.user_message(DM_CHANNEL_ID, false, BOB_AS_AUTHOR, text, false);
+        fake.wait_for_ok("POST", &dm, n + i + 1, WAIT).await;
+    }
+    fake.user_message(DM_CHANNEL_ID, false, BOB_AS_AUTHOR, "提出", false);
+    let sent = fake.wait_for(WAIT, |reqs| {
+        reqs.iter().any(|r| {
+            r.path == dm && r.status == 200 && content(&r.body).contains("提出しました（第1版")
+        })
+    });
+    let sent = sent.await;
+    assert!(sent.iter().filter(|r| r.path == dm).count() > n);
+
+    // Right after: an advisor's question finds it, cited as 世田谷区's submission.
+    let (_, token) = fake.slash(
+        "質問",
+        &[("内容", "ピア電話相談を開始"), ("地域", "東京都/世田谷区")],
+        true,
+    );
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(
+        text.contains("令和３年度 第２回 AD合同会議") && text.contains("第1版"),
+        "{text}"
+    );
+
+    // Reading the submission: the organizer may, carol (no role) may not.
+    let (_, token) = fake.slash_as(CAROL, "提出内容", &[("地域", "東京都/世田谷区")], true);
+    fake.wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(ephemeral_text(&token).contains("アドバイザー"));
+    let (_, token) = fake.slash("提出内容", &[("地域", "東京都/世田谷区")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    assert!(
+        content(&follow[0].body).contains("ピア電話相談を開始した"),
+        "{}",
+        content(&follow[0].body)
+    );
+
+    assert!(
+        fake.requests().iter().all(|r| r.status < 400),
+        "{}",
+        describe(&fake.requests())
+    );
+    bot.shutdown().await.unwrap();
+}
+
+const BOB_AS_AUTHOR: (u64, &str, bool) = (3001, "bob", false);

@@ -2,6 +2,7 @@
 //! amend until the deadline; organizers register staff, hold meetings and export; advisors
 //! read what was submitted. Every answer is saved before the reply goes out.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -65,6 +66,23 @@ pub struct Assignments {
     nimo: Arc<Nimo>,
     store: Arc<dyn AssignmentStore>,
     clock: Arc<dyn Clock>,
+    turns: TurnLocks,
+}
+
+/// One turn at a time per person. Discord hands each event to its own task, so two
+/// messages sent a moment apart can be handled at once; without this both would read the
+/// same saved cursor and one answer would be lost.
+#[derive(Default)]
+struct TurnLocks(std::sync::Mutex<HashMap<PersonId, Arc<tokio::sync::Mutex<()>>>>);
+
+impl TurnLocks {
+    async fn take(&self, person: &PersonId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(person.clone()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Passage pieces of at most this many characters, cut at line ends.
@@ -98,7 +116,12 @@ impl Assignments {
         for form in builtin() {
             store.save_form(&form).await?;
         }
-        Ok(Assignments { nimo, store, clock })
+        Ok(Assignments {
+            nimo,
+            store,
+            clock,
+            turns: TurnLocks::default(),
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -313,6 +336,7 @@ impl Assignments {
         meeting: Option<i64>,
         region: Option<&str>,
     ) -> Result<Reply, AssignmentError> {
+        let _turn = self.turns.take(person_id).await;
         let person = self.person(person_id, name).await?;
         let regions = person.staff_regions();
         if regions.is_empty() {
@@ -428,6 +452,7 @@ impl Assignments {
         person_id: &PersonId,
         input: Input,
     ) -> Result<Reply, AssignmentError> {
+        let _turn = self.turns.take(person_id).await;
         let Some(state) = self
             .store
             .conversation(person_id)
@@ -634,11 +659,17 @@ impl Assignments {
         meeting_id: i64,
         region: &str,
     ) -> Result<String, AssignmentError> {
+        // Someone nimo has never seen has no roles: they get the same explanation as
+        // anyone else without the right one.
         let person = self
             .store
             .person(person_id)
             .await?
-            .ok_or_else(|| refused("利用者が登録されていません。"))?;
+            .unwrap_or_else(|| Person {
+                id: person_id.clone(),
+                name: String::new(),
+                grants: Vec::new(),
+            });
         let (key, name) = self.region(region)?;
         if !person.may_read_submitted(&key) {
             return Err(refused(

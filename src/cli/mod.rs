@@ -389,7 +389,13 @@ async fn run_bot(config: &Config) -> anyhow::Result<ExitCode> {
     let pages: std::sync::Arc<dyn crate::domain::ports::PageStore> =
         std::sync::Arc::new(opened.store.clone());
     tracing::info!(data_dir = %config.data_dir.display(), passages = opened.nimo.passage_count()?, "starting the Discord bot");
-    let mut running = discord::start(bot_config, opened.nimo.clone(), pages).await?;
+    let mut running = discord::start(
+        bot_config,
+        opened.nimo.clone(),
+        opened.assignments.clone(),
+        pages,
+    )
+    .await?;
     let stopped = tokio::select! {
         _ = tokio::signal::ctrl_c() => None,
         result = running.wait() => Some(result),

@@ -7,16 +7,123 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use serenity::all::{
-    ComponentInteraction, Context, EventHandler, Interaction, Message, Ready, ResumedEvent,
+    ActionRowComponent, ComponentInteraction, Context, EventHandler, Interaction, Message,
+    ModalInteraction, Ready, ResumedEvent, User,
 };
 
 use super::commands;
 use super::limits::Reply;
+use super::limits::{Button, CONTENT, split_text};
 use super::render;
 use super::rest::{Rest, RestError};
+use crate::app::assignments::{AssignmentError, Assignments};
 use crate::app::{AskError, Nimo};
+use crate::domain::forms::conversation::{self, Command, Input};
+use crate::domain::people::PersonId;
 use crate::domain::ports::PageStore;
 use crate::domain::query::Ask;
+
+/// The custom id of 事前課題 buttons (`nimo:form:{command}`) and of its input form.
+const FORM_BUTTON: &str = "nimo:form:";
+const FORM_MODAL: &str = "nimo:formmodal";
+
+/// Who someone is to nimo, from their Discord user.
+pub fn person_of(user: &User) -> (PersonId, String) {
+    (
+        PersonId::discord(user.id.get()),
+        user.global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+    )
+}
+
+/// A refusal (or failure) about 事前課題, said kindly.
+pub fn refusal(e: AssignmentError) -> Reply {
+    match e {
+        AssignmentError::Refused(m) => render::problem_text(&m),
+        AssignmentError::Internal(e) => {
+            tracing::error!(error = %e, "事前課題 failed");
+            render::internal_error()
+        }
+    }
+}
+
+/// The conversation's messages as Discord messages: text split within 2000 characters,
+/// its buttons on the last piece.
+pub fn conversation_replies(messages: &[conversation::Message]) -> Vec<Reply> {
+    // A short note followed by the next prompt ("1行目を記録しました。" + the question)
+    // goes as one message: half the requests against the channel's rate limit, and the
+    // buttons land on the message the person is reading.
+    let mut merged: Vec<conversation::Message> = Vec::new();
+    for m in messages
+        .iter()
+        .filter(|m| m.modal.is_none() && !m.text.is_empty())
+    {
+        match merged.last_mut() {
+            Some(prev)
+                if prev.actions.is_empty()
+                    && prev.text.chars().count() + m.text.chars().count() + 2 <= CONTENT =>
+            {
+                prev.text = format!("{}\n\n{}", prev.text, m.text);
+                prev.actions = m.actions.clone();
+            }
+            _ => merged.push(m.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for m in &merged {
+        let parts = split_text(&m.text, CONTENT);
+        let n = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            let mut r = Reply::text(part);
+            if i + 1 == n {
+                r.buttons = m
+                    .actions
+                    .iter()
+                    .map(|a| Button {
+                        label: a.label(),
+                        custom_id: format!("{FORM_BUTTON}{}", a.id()),
+                        disabled: false,
+                        primary: matches!(
+                            a,
+                            Command::Next | Command::Submit | Command::ConfirmSubmit
+                        ),
+                    })
+                    .collect();
+            }
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// A modal (Discord's input form) for the current question.
+fn modal_json(spec: &conversation::ModalSpec) -> Value {
+    let rows: Vec<Value> = spec
+        .fields
+        .iter()
+        .take(super::limits::MODAL_INPUTS)
+        .map(|f| {
+            let mut input = json!({
+                "type": 4, "custom_id": f.id, "label": super::limits::clip(&f.label, super::limits::TEXT_INPUT_LABEL),
+                "style": if f.long { 2 } else { 1 }, "required": f.required,
+                "max_length": f.max_chars.min(super::limits::TEXT_INPUT_VALUE),
+            });
+            if !f.value.is_empty() {
+                input["value"] = json!(super::limits::clip(&f.value, f.max_chars.min(super::limits::TEXT_INPUT_VALUE)));
+            }
+            json!({ "type": 1, "components": [input] })
+        })
+        .collect();
+    json!({
+        "type": 9,
+        "data": {
+            "custom_id": FORM_MODAL,
+            "title": super::limits::clip(&spec.title, super::limits::MODAL_TITLE),
+            "components": rows,
+        }
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
@@ -37,6 +144,7 @@ pub struct ReadyInfo {
 
 pub struct Bot {
     pub nimo: Arc<Nimo>,
+    pub assignments: Arc<Assignments>,
     pub pages: Arc<dyn PageStore>,
     pub rest: Rest,
     /// Register commands in this guild only (fast iteration) instead of globally.
@@ -50,6 +158,7 @@ pub struct Bot {
 impl Bot {
     pub fn new(
         nimo: Arc<Nimo>,
+        assignments: Arc<Assignments>,
         pages: Arc<dyn PageStore>,
         rest: Rest,
         guild: Option<u64>,
@@ -57,6 +166,7 @@ impl Bot {
         let (ready, ready_rx) = tokio::sync::watch::channel(None);
         let bot = Bot {
             nimo,
+            assignments,
             pages,
             rest,
             guild,
@@ -246,6 +356,26 @@ impl Bot {
         }
         let question = question.trim();
         let channel = msg.channel_id.get();
+        // In a DM, while a 事前課題 is being filled in, messages answer it.
+        if in_dm {
+            let (person, _) = person_of(&msg.author);
+            if self.assignments.is_active(&person).await {
+                let replies = match self
+                    .assignments
+                    .handle(&person, Input::Text(msg.content.clone()))
+                    .await
+                {
+                    Ok(reply) => conversation_replies(&reply.messages),
+                    Err(e) => vec![refusal(e)],
+                };
+                for r in replies {
+                    if let Err(e) = self.rest.create_message(channel, &r.to_json()).await {
+                        tracing::error!(error = %e, channel, "could not deliver a 事前課題 reply");
+                    }
+                }
+                return;
+            }
+        }
         let reply = if question.is_empty() {
             render::help()
         } else {
@@ -272,7 +402,11 @@ impl Bot {
         let result = match &interaction {
             Interaction::Autocomplete(cmd) => commands::autocomplete(self, cmd).await,
             Interaction::Command(cmd) => commands::run(self, cmd).await,
+            Interaction::Component(c) if c.data.custom_id.starts_with(FORM_BUTTON) => {
+                self.on_form_button(c).await
+            }
             Interaction::Component(c) => self.on_button(c).await,
+            Interaction::Modal(m) if m.data.custom_id == FORM_MODAL => self.on_form_modal(m).await,
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -349,6 +483,105 @@ impl Bot {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Sends the conversation's messages in the person's DM channel.
+    pub async fn send_dm(
+        &self,
+        user: u64,
+        messages: &[conversation::Message],
+    ) -> Result<(), BotError> {
+        let channel = self
+            .rest
+            .dm_channel(user)
+            .await?
+            .and_then(|c| c["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+            .ok_or(BotError::NotReady)?;
+        for r in conversation_replies(messages) {
+            self.rest.create_message(channel, &r.to_json()).await?;
+        }
+        Ok(())
+    }
+
+    /// Answers an interaction with several messages: the first as the response, the rest
+    /// as follow-ups.
+    async fn respond_with(
+        &self,
+        id: u64,
+        token: &str,
+        replies: Vec<Reply>,
+    ) -> Result<(), BotError> {
+        let mut replies = replies.into_iter();
+        let first = replies
+            .next()
+            .unwrap_or_else(|| Reply::text("（何も変わりませんでした）"));
+        self.rest
+            .interaction_response(id, token, &json!({ "type": 4, "data": first.to_json() }))
+            .await?;
+        for r in replies {
+            self.rest
+                .followup(self.application()?, token, &r.to_json())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A 事前課題 button (スキップ, 戻る, 提出, まとめて入力 …).
+    async fn on_form_button(&self, c: &ComponentInteraction) -> Result<(), BotError> {
+        let (person, _) = person_of(&c.user);
+        let Some(command) = Command::from_id(c.data.custom_id.trim_start_matches(FORM_BUTTON))
+        else {
+            return self
+                .respond_with(
+                    c.id.get(),
+                    &c.token,
+                    vec![render::problem_text("このボタンは使えません。")],
+                )
+                .await;
+        };
+        let replies = match self
+            .assignments
+            .handle(&person, Input::Command(command))
+            .await
+        {
+            Ok(reply) => {
+                if let Some(spec) = reply.messages.iter().find_map(|m| m.modal.as_ref()) {
+                    return Ok(self
+                        .rest
+                        .interaction_response(c.id.get(), &c.token, &modal_json(spec))
+                        .await?);
+                }
+                conversation_replies(&reply.messages)
+            }
+            Err(e) => vec![refusal(e)],
+        };
+        self.respond_with(c.id.get(), &c.token, replies).await
+    }
+
+    /// The 事前課題 input form, submitted.
+    async fn on_form_modal(&self, m: &ModalInteraction) -> Result<(), BotError> {
+        let (person, _) = person_of(&m.user);
+        let fields: Vec<(String, String)> = m
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .filter_map(|c| match c {
+                ActionRowComponent::InputText(t) => {
+                    Some((t.custom_id.clone(), t.value.clone().unwrap_or_default()))
+                }
+                _ => None,
+            })
+            .collect();
+        let replies = match self
+            .assignments
+            .handle(&person, Input::Fields(fields))
+            .await
+        {
+            Ok(reply) => conversation_replies(&reply.messages),
+            Err(e) => vec![refusal(e)],
+        };
+        self.respond_with(m.id.get(), &m.token, replies).await
     }
 
     /// A page of a saved question, reusing its token for the buttons.

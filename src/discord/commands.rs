@@ -16,11 +16,17 @@ pub const ASK: &str = "質問";
 pub const REGION: &str = "地域";
 pub const TOPIC: &str = "テーマ";
 pub const HELP: &str = "ヘルプ";
+pub const ASSIGNMENT: &str = "事前課題";
+pub const REQUEST_STAFF: &str = "担当申請";
+pub const REGISTER_STAFF: &str = "担当登録";
+pub const SUBMITTED: &str = "提出内容";
 
 const OPT_QUESTION: &str = "内容";
 const OPT_REGION: &str = "地域";
 const OPT_TOPIC: &str = "テーマ";
 const OPT_YEAR: &str = "年度";
+const OPT_MEETING: &str = "会議";
+const OPT_USER: &str = "ユーザー";
 
 /// Roster lines per page.
 const ROSTER_PAGE: usize = 20;
@@ -35,6 +41,7 @@ fn option(kind: u8, name: &str, description: &str, required: bool, autocomplete:
 }
 
 const STRING: u8 = 3;
+const USER: u8 = 6;
 
 /// The commands as Discord's API takes them (`PUT /applications/{id}/commands`).
 pub fn definitions() -> Value {
@@ -70,6 +77,35 @@ pub fn definitions() -> Value {
                 option(STRING, OPT_REGION, "地域で絞り込む", false, true),
             ],
         },
+        {
+            "name": ASSIGNMENT, "type": 1,
+            "description": "事前課題を会話で入力・修正・提出します（DMで進めます）",
+            "options": [
+                option(STRING, OPT_MEETING, "会議（受付中のものが一つなら省略できます）", false, true),
+                option(STRING, OPT_REGION, "地域（担当地域が複数ある場合）", false, true),
+            ],
+        },
+        {
+            "name": REQUEST_STAFF, "type": 1,
+            "description": "地域の担当者として申請します（主催者が承認します）",
+            "options": [option(STRING, OPT_REGION, "担当する地域", true, true)],
+        },
+        {
+            "name": REGISTER_STAFF, "type": 1,
+            "description": "【主催者】担当者を登録・承認します",
+            "options": [
+                option(USER, OPT_USER, "担当者", true, false),
+                option(STRING, OPT_REGION, "担当する地域", true, true),
+            ],
+        },
+        {
+            "name": SUBMITTED, "type": 1,
+            "description": "提出された事前課題を読みます（アドバイザー・主催者・その地域の担当者）",
+            "options": [
+                option(STRING, OPT_REGION, "地域", true, true),
+                option(STRING, OPT_MEETING, "会議（省略すると最新の会議）", false, true),
+            ],
+        },
         { "name": HELP, "type": 1, "description": "nimo の使い方" },
     ])
 }
@@ -101,6 +137,12 @@ pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
             .rest
             .interaction_response(cmd.id.get(), &cmd.token, &body)
             .await?);
+    }
+    if matches!(
+        cmd.data.name.as_str(),
+        ASSIGNMENT | REQUEST_STAFF | REGISTER_STAFF | SUBMITTED
+    ) {
+        return assignment_command(bot, cmd).await;
     }
     // Searching may take a moment: acknowledge first, answer in a follow-up.
     bot.rest
@@ -152,6 +194,135 @@ pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
     Ok(())
 }
 
+fn user_option(cmd: &CommandInteraction, name: &str) -> Option<(u64, String)> {
+    cmd.data
+        .options()
+        .into_iter()
+        .find(|o| o.name == name)
+        .and_then(|o| match o.value {
+            ResolvedValue::User(u, _) => Some((
+                u.id.get(),
+                u.global_name.clone().unwrap_or_else(|| u.name.clone()),
+            )),
+            _ => None,
+        })
+}
+
+fn meeting_option(cmd: &CommandInteraction) -> Option<i64> {
+    string_option(cmd, OPT_MEETING).and_then(|m| m.split(':').next()?.trim().parse().ok())
+}
+
+/// The 事前課題 commands. Their answers are for the person alone (ephemeral); the form
+/// itself goes on in a DM.
+async fn assignment_command(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
+    let ephemeral = json!({ "type": 5, "data": { "flags": 64 } });
+    bot.rest
+        .interaction_response(cmd.id.get(), &cmd.token, &ephemeral)
+        .await?;
+    let person = super::bot::person_of(&cmd.user);
+    let a = &bot.assignments;
+    let note = |text: String| render::problem_text(&text);
+    let reply = match cmd.data.name.as_str() {
+        ASSIGNMENT => {
+            match a
+                .begin(
+                    &person.0,
+                    &person.1,
+                    meeting_option(cmd),
+                    string_option(cmd, OPT_REGION),
+                )
+                .await
+            {
+                Ok(reply) => {
+                    let in_dm = cmd.guild_id.is_none();
+                    if in_dm {
+                        for r in super::bot::conversation_replies(&reply.messages) {
+                            bot.rest
+                                .followup(bot.application()?, &cmd.token, &r.to_json())
+                                .await?;
+                        }
+                        return Ok(());
+                    }
+                    bot.send_dm(cmd.user.id.get(), &reply.messages).await?;
+                    note("DMで事前課題の入力を始めました。DMをご確認ください。".into())
+                }
+                Err(e) => super::bot::refusal(e),
+            }
+        }
+        REQUEST_STAFF => match a
+            .request_staff(
+                &person.0,
+                &person.1,
+                string_option(cmd, OPT_REGION).unwrap_or(""),
+            )
+            .await
+        {
+            Ok(m) => note(m),
+            Err(e) => super::bot::refusal(e),
+        },
+        REGISTER_STAFF => match user_option(cmd, OPT_USER) {
+            Some((user, name)) => {
+                let target = crate::domain::people::PersonId::discord(user);
+                match a
+                    .register_staff(
+                        &person.0,
+                        &target,
+                        &name,
+                        string_option(cmd, OPT_REGION).unwrap_or(""),
+                    )
+                    .await
+                {
+                    Ok(m) => note(m),
+                    Err(e) => super::bot::refusal(e),
+                }
+            }
+            None => note("担当者をユーザーで指定してください。".into()),
+        },
+        _ => {
+            let meeting = match meeting_option(cmd) {
+                Some(m) => Some(m),
+                None => a
+                    .store()
+                    .meetings()
+                    .await
+                    .ok()
+                    .and_then(|ms| ms.first().map(|m| m.id)),
+            };
+            match meeting {
+                None => note("会議がまだありません。".into()),
+                Some(m) => match a
+                    .submitted_text(&person.0, m, string_option(cmd, OPT_REGION).unwrap_or(""))
+                    .await
+                {
+                    Ok(text) => {
+                        let parts = super::limits::split_text(&text, super::limits::CONTENT - 10);
+                        let count = parts.len();
+                        for (i, part) in parts.into_iter().enumerate() {
+                            let mut r = super::limits::Reply::text(if count > 1 {
+                                format!("({}/{count})\n{part}", i + 1)
+                            } else {
+                                part
+                            });
+                            r.ephemeral = true;
+                            bot.rest
+                                .followup(bot.application()?, &cmd.token, &r.to_json())
+                                .await?;
+                        }
+                        return Ok(());
+                    }
+                    Err(e) => super::bot::refusal(e),
+                },
+            }
+        }
+    };
+    let mut reply = reply;
+    reply.ephemeral = true;
+    bot.rest
+        .followup(bot.application()?, &cmd.token, &reply.to_json())
+        .await?;
+    Ok(())
+}
+
 /// Answers autocomplete for the region and topic options.
 pub async fn autocomplete(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
     let Some(focused) = cmd.data.autocomplete() else {
@@ -188,6 +359,22 @@ pub async fn autocomplete(bot: &Bot, cmd: &CommandInteraction) -> Result<(), Bot
                 json!({ "name": clip(&name, CHOICE_NAME), "value": t.id })
             })
             .collect(),
+        OPT_MEETING => {
+            let typed = focused.value.trim();
+            bot.assignments
+                .store()
+                .meetings()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| typed.is_empty() || m.name.contains(typed) || m.id.to_string() == typed)
+                .take(CHOICES)
+                .map(|m| {
+                    let name = format!("{}（締切 {}）", m.name, m.deadline_text());
+                    json!({ "name": clip(&name, CHOICE_NAME), "value": format!("{}: {}", m.id, clip(&m.name, 60)) })
+                })
+                .collect()
+        }
         _ => Vec::new(),
     };
     let body = json!({ "type": 8, "data": { "choices": choices } });

@@ -20,6 +20,7 @@ use serenity::all::{ClientBuilder, GatewayIntents, ShardManager};
 use serenity::http::HttpBuilder;
 
 use crate::app::Nimo;
+use crate::app::assignments::Assignments;
 use crate::domain::ports::PageStore;
 use bot::{Bot, Handler, ReadyInfo};
 use rest::{Rest, Secret};
@@ -68,6 +69,7 @@ impl BotConfig {
 /// The gateway intents nimo needs. None is privileged: Discord includes the content of
 /// messages that mention the bot and of DMs without the Message Content intent.
 pub fn intents() -> GatewayIntents {
+    // DIRECT_MESSAGES also brings the DMs in which staff fill in their 事前課題.
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
 }
 
@@ -119,6 +121,7 @@ impl RunningBot {
 pub async fn start(
     config: BotConfig,
     nimo: Arc<Nimo>,
+    assignments: Arc<Assignments>,
     pages: Arc<dyn PageStore>,
 ) -> Result<RunningBot, serenity::Error> {
     match pages.forget_pages_older_than(PAGES_KEPT_DAYS).await {
@@ -133,7 +136,7 @@ pub async fn start(
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
     }
     let rest = Rest::new(&config.token, config.proxy.as_deref());
-    let (bot, ready) = Bot::new(nimo, pages, rest, config.guild);
+    let (bot, ready) = Bot::new(nimo, assignments, pages, rest, config.guild);
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler(bot.clone()))
         .await?;

@@ -603,6 +603,17 @@ impl FakeDiscord {
         guild: bool,
         message: Option<Value>,
     ) -> (u64, String) {
+        self.interaction_envelope_as((USER_ID, "alice"), kind, data, guild, message)
+    }
+
+    fn interaction_envelope_as(
+        &self,
+        who: (u64, &str),
+        kind: u64,
+        data: Value,
+        guild: bool,
+        message: Option<Value>,
+    ) -> (u64, String) {
         let id = self.next_id();
         let token = format!("tok{id}");
         let mut i = json!({
@@ -614,9 +625,9 @@ impl FakeDiscord {
         if guild {
             i["guild_id"] = json!(GUILD_ID.to_string());
             i["guild_locale"] = json!("ja");
-            i["member"] = json!({ "user": user(USER_ID, "alice", false), "roles": [], "deaf": false, "mute": false, "flags": 0, "permissions": "2251799813685247" });
+            i["member"] = json!({ "user": user(who.0, who.1, false), "roles": [], "deaf": false, "mute": false, "flags": 0, "permissions": "2251799813685247" });
         } else {
-            i["user"] = user(USER_ID, "alice", false);
+            i["user"] = user(who.0, who.1, false);
         }
         if let Some(m) = message {
             i["message"] = m;
@@ -643,14 +654,69 @@ impl FakeDiscord {
         json!({ "id": cmd_id, "name": name, "type": 1, "options": options })
     }
 
-    /// A slash command; options as `[(name, value)]` strings.
+    /// A slash command by the default user; options are strings, or users as `@ID`.
     pub fn slash(&self, name: &str, options: &[(&str, &str)], guild: bool) -> (u64, String) {
+        self.slash_as((USER_ID, "alice"), name, options, guild)
+    }
+
+    /// A slash command by someone else; options are strings, or users as `@ID`.
+    pub fn slash_as(
+        &self,
+        who: (u64, &str),
+        name: &str,
+        options: &[(&str, &str)],
+        guild: bool,
+    ) -> (u64, String) {
+        let mut users = serde_json::Map::new();
         let opts: Vec<Value> = options
             .iter()
-            .map(|(n, v)| json!({ "name": n, "type": 3, "value": v }))
+            .map(
+                |(n, v)| match v.strip_prefix('@').and_then(|id| id.parse::<u64>().ok()) {
+                    Some(id) => {
+                        users.insert(id.to_string(), user(id, &format!("user{id}"), false));
+                        json!({ "name": n, "type": 6, "value": id.to_string() })
+                    }
+                    None => json!({ "name": n, "type": 3, "value": v }),
+                },
+            )
             .collect();
-        let data = self.command_data(name, Value::Array(opts));
-        self.interaction_envelope(2, data, guild, None)
+        let mut data = self.command_data(name, Value::Array(opts));
+        if !users.is_empty() {
+            data["resolved"] = json!({ "users": users });
+        }
+        self.interaction_envelope_as(who, 2, data, guild, None)
+    }
+
+    /// A click by someone else on a button of a message the bot sent.
+    pub fn click_as(&self, who: (u64, &str), message: &Value, custom_id: &str) -> (u64, String) {
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        let channel = message["channel_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(CHANNEL_ID);
+        self.interaction_envelope_as(
+            who,
+            3,
+            data,
+            channel != DM_CHANNEL_ID,
+            Some(message.clone()),
+        )
+    }
+
+    /// A submitted modal: its custom id and (field id, value) pairs.
+    pub fn modal_submit_as(
+        &self,
+        who: (u64, &str),
+        custom_id: &str,
+        fields: &[(&str, &str)],
+        guild: bool,
+    ) -> (u64, String) {
+        let rows: Vec<Value> = fields
+            .iter()
+            .map(|(id, v)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": id, "value": v }] }))
+            .collect();
+        let data = json!({ "custom_id": custom_id, "components": rows });
+        self.interaction_envelope_as(who, 5, data, guild, None)
     }
 
     /// An autocomplete request while typing `focused` into option `name`.
