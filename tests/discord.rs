@@ -1020,3 +1020,195 @@ async fn jizen_kadai_by_dm_buttons_and_modal_across_a_restart() {
 }
 
 const BOB_AS_AUTHOR: (u64, &str, bool) = (3001, "bob", false);
+
+/// What the bot said in the DM after `text`: every message it sent until it fell quiet.
+async fn dm_say(fake: &FakeDiscord, text: &str) -> String {
+    let dm = format!("/channels/{DM_CHANNEL_ID}/messages");
+    let n = fake.requests_to("POST", &dm).len();
+    fake.user_message(DM_CHANNEL_ID, false, BOB_AS_AUTHOR, text, false);
+    fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    fake.requests_to("POST", &dm)[n..]
+        .iter()
+        .map(|r| content(&r.body))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Form B (自治体情報シート) started from a DM: numbers typed by habit, a wrong total, a
+/// modal with a bad number, going back, editing, submitting with the confirm button, and an
+/// amendment that becomes the second version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jichitai_sheet_in_a_dm_with_bad_numbers_edits_and_an_amendment() {
+    use nimo::domain::clock::parse_jst;
+    use nimo::domain::people::{PersonId, Role};
+    use nimo::domain::ports::NewMeeting;
+    let fake = FakeDiscord::start().await;
+    let opened = nimo::setup::open_in_memory(Lexicon::embedded())
+        .await
+        .unwrap();
+    let a = opened.assignments.clone();
+    a.create_meeting(NewMeeting {
+        name: "令和３年度 第１回 AD合同会議".into(),
+        fiscal_year: Some(2021),
+        form_id: "jichitai-sheet".into(),
+        form_version: "2021.1".into(),
+        deadline: parse_jst("2099-12-01 17:00").unwrap(),
+        meeting_date: None,
+    })
+    .await
+    .unwrap();
+    a.grant(
+        &PersonId::discord(USER_ID),
+        "alice",
+        Role::Organizer,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    a.grant(
+        &PersonId::discord(BOB.0),
+        "bob",
+        Role::Staff,
+        Some("東京都世田谷区"),
+        None,
+    )
+    .await
+    .unwrap();
+    let bot = start_bot_on(&fake, &opened).await;
+
+    // /事前課題 typed in the DM itself: the first question comes back as the answer.
+    let (_, token) = fake.slash_as(BOB, "事前課題", &[], false);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let first: String = follow.iter().map(|r| content(&r.body)).collect();
+    assert!(first.contains("【1/31】基礎情報 ― 人口"), "{first}");
+
+    // Numbers as people type them; a word is not a number; a total that does not add up.
+    let reply = dm_say(&fake, "九十二万人").await;
+    assert!(
+        reply.contains("数字で入力してください") && reply.contains("【1/31】"),
+        "{reply}"
+    );
+    let reply = dm_say(&fake, "920,471人 R3年4月").await;
+    assert!(
+        reply.contains("記録しました：人口 920,471人（R3年4月時点）"),
+        "{reply}"
+    );
+    for text in ["1", "１市町村", "スキップ", "スキップ", "568", "0", "0"] {
+        dm_say(&fake, text).await;
+    }
+    let reply = dm_say(&fake, "560人").await;
+    assert!(
+        reply.contains("一致しません（合計 560 ／ 568）")
+            || reply.contains("一致しません。（合計 560 ／ 568）"),
+        "{reply}"
+    );
+    let reply = dm_say(&fake, "568人").await;
+    assert!(reply.contains("【10/31】"), "{reply}");
+
+    // Back, then a correction from the review list, which returns here afterwards.
+    let reply = dm_say(&fake, "戻る").await;
+    assert!(
+        reply.contains("【9/31】") && reply.contains("現在の回答: 568人"),
+        "{reply}"
+    );
+    dm_say(&fake, "次へ").await;
+    let reply = dm_say(&fake, "確認").await;
+    assert!(reply.contains("920,471人"), "{reply}");
+    let reply = dm_say(&fake, "修正 1").await;
+    assert!(reply.contains("【1/31】"), "{reply}");
+    let reply = dm_say(&fake, "920,472人").await;
+    assert!(
+        reply.contains("修正前の質問に戻ります") && reply.contains("【10/31】"),
+        "{reply}"
+    );
+
+    // A modal for the current number: a bad value is explained, nothing is lost.
+    let message = last_dm(&fake);
+    let modal_button = buttons(&message)
+        .into_iter()
+        .find(|b| b.0 == "まとめて入力")
+        .expect("a modal button");
+    let (id, _) = fake.click_as(BOB, &message, &modal_button.1);
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    assert_eq!(cb[0].body["type"], 9, "a modal");
+    let modal = cb[0].body["data"].clone();
+    let field = modal["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (id, _) = fake.modal_submit_as(
+        BOB,
+        modal["custom_id"].as_str().unwrap(),
+        &[(&field, "たくさん")],
+        false,
+    );
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    let text = cb[0].body["data"]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        text.contains("数字で入力してください") && text.contains("【10/31】"),
+        "{text}"
+    );
+
+    // Submission needs a confirmation; the button does it.
+    let reply = dm_say(&fake, "提出").await;
+    assert!(reply.contains("このまま提出しますか"), "{reply}");
+    let message = last_dm(&fake);
+    let confirm = buttons(&message)
+        .into_iter()
+        .find(|b| b.1 == "nimo:form:confirm")
+        .expect("a confirm button");
+    let (id, _) = fake.click_as(BOB, &message, &confirm.1);
+    let done = fake
+        .wait_for(WAIT, |reqs| {
+            reqs.iter()
+                .any(|r| r.status < 300 && r.body.to_string().contains("提出しました（第1版"))
+        })
+        .await;
+    assert!(
+        done.iter()
+            .any(|r| r.path.contains(&id.to_string()) || r.path.contains("/webhooks/"))
+    );
+
+    // An amendment: /事前課題 again, a correction, submitted as the second version.
+    let (_, token) = fake.slash_as(BOB, "事前課題", &[], false);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text: String = follow.iter().map(|r| content(&r.body)).collect();
+    assert!(
+        text.contains("第1版"),
+        "the status says it was submitted: {text}"
+    );
+    dm_say(&fake, "修正 1").await;
+    dm_say(&fake, "930,000人").await;
+    dm_say(&fake, "提出").await;
+    let reply = dm_say(&fake, "このまま提出する").await;
+    assert!(reply.contains("提出しました（第2版"), "{reply}");
+    let (_, token) = fake.slash("提出内容", &[("地域", "世田谷区")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = content(&follow[0].body);
+    assert!(
+        text.contains("第2版") && text.contains("930,000人") && !text.contains("920,472"),
+        "{text}"
+    );
+
+    assert!(
+        fake.requests().iter().all(|r| r.status < 400),
+        "{}",
+        describe(&fake.requests())
+    );
+    bot.shutdown().await.unwrap();
+}

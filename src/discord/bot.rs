@@ -109,6 +109,9 @@ fn modal_json(spec: &conversation::ModalSpec) -> Value {
                 "style": if f.long { 2 } else { 1 }, "required": f.required,
                 "max_length": f.max_chars.min(super::limits::TEXT_INPUT_VALUE),
             });
+            if !f.placeholder.is_empty() {
+                input["placeholder"] = json!(super::limits::clip(&f.placeholder, super::limits::TEXT_INPUT_PLACEHOLDER));
+            }
             if !f.value.is_empty() {
                 input["value"] = json!(super::limits::clip(&f.value, f.max_chars.min(super::limits::TEXT_INPUT_VALUE)));
             }

@@ -25,6 +25,8 @@ pub const COMMAND_DESCRIPTION: usize = 100;
 pub const MODAL_TITLE: usize = 45;
 pub const TEXT_INPUT_LABEL: usize = 45;
 pub const TEXT_INPUT_VALUE: usize = 4000;
+/// Grey example text in an empty text input.
+pub const TEXT_INPUT_PLACEHOLDER: usize = 100;
 pub const MODAL_INPUTS: usize = 5;
 
 pub fn chars(s: &str) -> usize {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
-use super::definition::{Asked, FieldKind, FormDef, expand};
+use super::definition::{Asked, FieldKind, FormDef, QuestionDef, expand};
 use super::document::render_text;
 use crate::domain::text::nfkc;
 
@@ -31,6 +31,11 @@ pub struct Cursor {
     /// The intro was shown.
     #[serde(default)]
     pub started: bool,
+    /// Where the person was before 「修正」 took them back: once the corrected answer is
+    /// done they return there instead of walking through every later question again.
+    /// `asked.len()` stands for "past the last question".
+    #[serde(default)]
+    pub return_to: Option<usize>,
 }
 
 /// Something to do, from a button or a typed keyword.
@@ -167,6 +172,8 @@ pub struct ModalField {
     pub value: String,
     pub max_chars: usize,
     pub required: bool,
+    /// A grey example shown while the field is empty ("" for none).
+    pub placeholder: String,
 }
 
 /// One message to the person: Japanese text and the buttons that make sense now.
@@ -400,13 +407,8 @@ impl<'a> Machine<'a> {
                 }
                 actions.extend([Command::Next, Command::Modal, Command::Clear]);
             }
-            FieldKind::Number { unit, as_of, .. } => {
-                let example = if *as_of {
-                    format!("（例: 568{unit} R3年4月）")
-                } else {
-                    format!("（例: 568{unit}）")
-                };
-                text.push_str(&format!("\n数値を入力してください{example}。"));
+            FieldKind::Number { .. } => {
+                text.push_str(&format!("\n数値を入力してください（{}）。", example(q)));
             }
             FieldKind::Percent { .. } => text.push_str("\n割合を入力してください（例: 12.5%）。"),
             FieldKind::YesNo => text.push_str("\n「有」か「無」で答えてください。"),
@@ -417,6 +419,10 @@ impl<'a> Machine<'a> {
         }
         if let Some(help) = &q.help {
             text.push_str(&format!("\n{}", expand(help, self.ctx.fiscal_year)));
+        }
+        if is_short(&q.kind) && self.batch().len() > 1 {
+            // Twenty-odd figures one message at a time is tedious: offer them five at once.
+            actions.push(Command::Modal);
         }
         if let Some(answer) = self.answers.get(&q.id) {
             let shown = answer.display(q);
@@ -453,6 +459,21 @@ impl<'a> Machine<'a> {
     fn advance(&mut self) {
         self.cursor.cells.clear();
         self.cursor.replacing = false;
+        if let Some(back) = self.cursor.return_to.take() {
+            // Already there (an input form carried them to it) or next anyway: go on.
+            if back != self.cursor.index + 1 && back != self.cursor.index {
+                self.say("修正前の質問に戻ります。");
+                if back >= self.asked.len() {
+                    self.cursor.index = self.asked.len() - 1;
+                    self.cursor.finished = true;
+                } else {
+                    self.cursor.index = back;
+                    self.cursor.finished = false;
+                }
+                self.prompt();
+                return;
+            }
+        }
         if self.cursor.index + 1 >= self.asked.len() {
             self.cursor.finished = true;
         } else {
@@ -517,6 +538,7 @@ impl<'a> Machine<'a> {
             Command::Back => {
                 self.cursor.cells.clear();
                 self.cursor.replacing = false;
+                self.cursor.return_to = None;
                 if self.cursor.finished {
                     self.cursor.finished = false;
                 } else if self.cursor.index > 0 {
@@ -534,6 +556,16 @@ impl<'a> Machine<'a> {
                         self.asked.len()
                     ));
                     return;
+                }
+                let here = if self.cursor.finished {
+                    self.asked.len()
+                } else {
+                    self.cursor.index
+                };
+                if self.cursor.return_to.is_none() && here != n - 1 {
+                    self.cursor.return_to = Some(here);
+                } else if self.cursor.return_to == Some(n - 1) {
+                    self.cursor.return_to = None;
                 }
                 self.cursor.index = n - 1;
                 self.cursor.finished = false;
@@ -886,15 +918,106 @@ impl<'a> Machine<'a> {
                 self.cursor.cells = columns.iter().take(5).map(|c| get(&c.id)).collect();
                 self.complete_row();
             }
-            _ => {
-                let value = get("answer");
-                match parse(q, &value) {
-                    Ok(answer) => self.record_single(answer),
-                    Err(why) => {
-                        self.say(format!("⚠ {why}"));
-                        self.prompt();
-                    }
+            _ => self.batch_fields(&fields),
+        }
+    }
+
+    /// The short questions (figures, 有・無) from the current one on, in the same section,
+    /// that fit in one input form: (index into `asked`, question).
+    fn batch(&self) -> Vec<(usize, Asked<'a>)> {
+        let first = self.current();
+        self.asked
+            .iter()
+            .copied()
+            .enumerate()
+            .skip(self.cursor.index)
+            .take_while(|(_, a)| is_short(&a.question.kind) && a.section.id == first.section.id)
+            .take(MODAL_FIELDS)
+            .collect()
+    }
+
+    /// A submitted input form of short questions: every valid value is kept, every bad one
+    /// is explained, and the person goes on from the first that needs attention.
+    fn batch_fields(&mut self, fields: &[(String, String)]) {
+        let batch = self.batch();
+        let mut recorded = Vec::new();
+        let mut cleared = Vec::new();
+        let mut bad = Vec::new();
+        let mut changed = Vec::new();
+        for (index, a) in &batch {
+            let q = a.question;
+            let Some(value) = fields
+                .iter()
+                .find(|(k, _)| *k == q.id)
+                .map(|(_, v)| v.trim())
+            else {
+                continue;
+            };
+            let before = self.answers.get(&q.id).map(|x| x.display(q));
+            if before.as_deref() == Some(value) {
+                continue;
+            }
+            if value.is_empty() {
+                if self.answers.remove(&q.id).is_some() {
+                    self.ops.push(Op::Remove {
+                        question: q.id.clone(),
+                    });
+                    cleared.push(self.label(a));
                 }
+                continue;
+            }
+            match parse(q, value) {
+                Ok(answer) => {
+                    recorded.push(format!("{} {}", self.label(a), answer.display(q)));
+                    self.set(&q.id, answer);
+                    changed.push((*index, q.id.clone()));
+                }
+                Err(why) => bad.push((*index, format!("{}. {}: {why}", a.number, self.label(a)))),
+            }
+        }
+        let mut text = Vec::new();
+        if !recorded.is_empty() {
+            text.push(format!("記録しました：{}", recorded.join("、")));
+        }
+        if !cleared.is_empty() {
+            text.push(format!("回答を消しました：{}", cleared.join("、")));
+        }
+        for (_, why) in &bad {
+            text.push(format!("⚠ {why}"));
+        }
+        let changed_ids: Vec<&String> = changed.iter().map(|(_, id)| id).collect();
+        let problems: Vec<(String, Vec<String>)> = violations(self.ctx.form, &self.answers)
+            .into_iter()
+            .filter(|(_, ids)| ids.iter().any(|id| changed_ids.contains(&id)))
+            .collect();
+        for (m, _) in &problems {
+            text.push(format!("⚠ {m}"));
+        }
+        if text.is_empty() {
+            text.push("変更はありませんでした。".into());
+        }
+        self.say(text.join("\n"));
+        self.cursor.cells.clear();
+        // Where to go on: the first bad value, else the last changed value a check
+        // complains about, else past the form's last field.
+        let stay = bad.first().map(|(i, _)| *i).or_else(|| {
+            changed
+                .iter()
+                .rev()
+                .find(|(_, id)| problems.iter().any(|(_, ids)| ids.contains(id)))
+                .map(|(i, _)| *i)
+        });
+        match stay {
+            Some(index) => {
+                self.cursor.index = index;
+                self.cursor.replacing = true;
+                self.prompt();
+            }
+            None => {
+                if let Some((last, _)) = batch.last() {
+                    self.cursor.index = *last;
+                }
+                self.advance();
             }
         }
     }
@@ -914,6 +1037,7 @@ impl<'a> Machine<'a> {
             value: value.chars().take(max).collect(),
             max_chars: max,
             required: false,
+            placeholder: String::new(),
         };
         let fields = match &q.kind {
             FieldKind::Text { max_chars } => {
@@ -935,9 +1059,68 @@ impl<'a> Machine<'a> {
                 .take(5)
                 .map(|c| field(&c.id, &c.label, true, String::new(), 1000))
                 .collect(),
-            _ => vec![field("answer", "回答", false, String::new(), 100)],
+            _ => {
+                let batch = self.batch();
+                let fields = batch
+                    .iter()
+                    .map(|(_, b)| {
+                        let value = self
+                            .answers
+                            .get(&b.question.id)
+                            .map(|x| x.display(b.question))
+                            .unwrap_or_default();
+                        let label = format!("{}. {}", b.number, self.label(b));
+                        ModalField {
+                            placeholder: example(b.question),
+                            ..field(&b.question.id, &label, false, value, 100)
+                        }
+                    })
+                    .collect();
+                if let [(_, first), .., (_, last)] = batch.as_slice() {
+                    let title = format!(
+                        "{}（{}〜{}/{}）",
+                        first.section.title,
+                        first.number,
+                        last.number,
+                        self.asked.len()
+                    );
+                    return ModalSpec {
+                        title: title.chars().take(45).collect(),
+                        fields,
+                    };
+                }
+                fields
+            }
         };
         ModalSpec { title, fields }
+    }
+}
+
+/// Discord allows five inputs in one modal.
+const MODAL_FIELDS: usize = 5;
+
+/// A one-line answer: a figure, a share typed in, 有・無.
+fn is_short(kind: &FieldKind) -> bool {
+    matches!(
+        kind,
+        FieldKind::Number { .. }
+            | FieldKind::Percent { .. }
+            | FieldKind::YesNo
+            | FieldKind::CountOfTotal { .. }
+    )
+}
+
+/// An example answer for a short question, as a person would type it.
+fn example(q: &QuestionDef) -> String {
+    match &q.kind {
+        FieldKind::Number {
+            unit, as_of: true, ..
+        } => format!("例: 568{unit} R3年4月"),
+        FieldKind::Number { unit, .. } => format!("例: 568{unit}"),
+        FieldKind::Percent { .. } => "例: 12.5%".into(),
+        FieldKind::YesNo => "有 または 無".into(),
+        FieldKind::CountOfTotal { .. } => "例: 3/5".into(),
+        _ => String::new(),
     }
 }
 

@@ -76,6 +76,14 @@ impl Person {
         self.apply(turn)
     }
 
+    fn submit_fields(&mut self, fields: Vec<(String, String)>) -> Turn {
+        let turn = {
+            let ctx = self.ctx();
+            handle(&ctx, &self.cursor, Input::Fields(fields))
+        };
+        self.apply(turn)
+    }
+
     fn last(&self) -> &str {
         self.log.last().map(String::as_str).unwrap_or("")
     }
@@ -374,4 +382,140 @@ fn pausing_and_resuming() {
         t.messages[0].text
     );
     assert!(t.messages[1].text.contains("【1/4】"));
+}
+
+#[test]
+fn after_a_correction_the_person_returns_to_where_they_were() {
+    let mut p = Person::new("jichitai-sheet");
+    for text in ["920,471人", "1", "1市町村", "3病院", "1,200床"] {
+        p.say(text);
+    }
+    assert!(p.last().contains("【6/"), "{}", p.last());
+    p.press(Command::Edit(1));
+    assert!(
+        p.last().contains("【1/") && p.last().contains("現在の回答: 920,471人"),
+        "{}",
+        p.last()
+    );
+    p.say("920,472人");
+    assert_eq!(p.number("population"), Some(920472.0));
+    assert!(
+        p.log.iter().any(|l| l == "修正前の質問に戻ります。"),
+        "{:?}",
+        p.log
+    );
+    assert!(
+        p.last().contains("【6/"),
+        "back at question 6: {}",
+        p.last()
+    );
+    // Two corrections in a row still come back to 6; correcting 6 itself just goes on.
+    p.press(Command::Edit(2));
+    p.press(Command::Edit(3));
+    p.say("2市町村");
+    assert!(p.last().contains("【6/"), "{}", p.last());
+    p.press(Command::Edit(6));
+    p.say("568人");
+    assert!(p.last().contains("【7/"), "{}", p.last());
+    // 「戻る」 after 「修正」 means the person steers: no jump afterwards.
+    p.press(Command::Edit(2));
+    p.press(Command::Back);
+    p.say("920,000人");
+    assert!(p.last().contains("【2/"), "{}", p.last());
+    // From the end of the form, a correction returns to the end.
+    let mut p = Person::new("jizen-kadai");
+    p.say("地域移行｜病院訪問");
+    for _ in 0..4 {
+        p.press(Command::Next);
+    }
+    p.say("・課題");
+    p.press(Command::Next);
+    p.say("・方針");
+    p.press(Command::Next);
+    assert!(p.cursor.finished, "{}", p.last());
+    p.press(Command::Edit(2));
+    p.say("・成果");
+    p.press(Command::Next);
+    assert!(
+        p.cursor.finished,
+        "back past the last question: {}",
+        p.last()
+    );
+}
+
+#[test]
+fn figures_five_at_a_time_in_one_input_form() {
+    let mut p = Person::new("jichitai-sheet");
+    p.say("920,471人 R3年4月");
+    let t = p.press(Command::Modal);
+    let modal = t.messages[0].modal.clone().expect("a modal");
+    assert_eq!(modal.fields.len(), 5, "{modal:?}");
+    assert_eq!(modal.title, "基礎情報（2〜6/31）");
+    assert!(
+        modal
+            .fields
+            .iter()
+            .all(|f| f.label.chars().count() <= 45 && !f.placeholder.is_empty())
+    );
+    assert_eq!(modal.fields[0].label, "2. 障害保健福祉圏域数");
+    // One bad value among five: the four good ones are kept, the bad one is asked again.
+    let values = ["１か所", "1市町村", "たくさん", "1,200床", "568人"];
+    let fields = modal
+        .fields
+        .iter()
+        .zip(values)
+        .map(|(f, v)| (f.id.clone(), v.to_string()))
+        .collect();
+    p.submit_fields(fields);
+    let said = &p.log[p.log.len() - 2];
+    assert!(said.contains("記録しました：障害保健福祉圏域数 1か所、市町村数 1市町村、精神科病床数 1,200床、入院精神障害者数（合計） 568人"), "{said}");
+    assert!(
+        said.contains("⚠ 4. 精神科病院の数: 数字で入力してください"),
+        "{said}"
+    );
+    assert!(p.last().contains("【4/31】"), "{}", p.last());
+    assert_eq!(p.number("inpatients"), Some(568.0));
+    // The form opened again starts at 4 and shows what is already there; unchanged
+    // values are left alone, a cleared one is removed.
+    let t = p.press(Command::Modal);
+    let modal = t.messages[0].modal.clone().unwrap();
+    assert_eq!(modal.fields[1].value, "1,200床");
+    let fields = modal
+        .fields
+        .iter()
+        .map(|f| match f.id.as_str() {
+            "hospitals" => (f.id.clone(), "３病院".to_string()),
+            "beds" => (f.id.clone(), String::new()),
+            _ => (f.id.clone(), f.value.clone()),
+        })
+        .collect();
+    let turn = p.submit_fields(fields);
+    assert_eq!(turn.ops.len(), 2, "{:?}", turn.ops);
+    assert_eq!(p.number("hospitals"), Some(3.0));
+    assert_eq!(p.number("beds"), None);
+    assert!(p.last().contains("【9/31】"), "{}", p.last());
+    // Counts that do not add up: kept, explained, and the person stays on the last one.
+    p.say("修正 7");
+    let t = p.press(Command::Modal);
+    let modal = t.messages[0].modal.clone().unwrap();
+    let ids: Vec<&str> = modal.fields.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids[..3],
+        ["stay_lt3m", "stay_3m_1y", "stay_ge1y"],
+        "{ids:?}"
+    );
+    let fields = vec![
+        ("stay_lt3m".to_string(), "10".to_string()),
+        ("stay_3m_1y".to_string(), "20".to_string()),
+        ("stay_ge1y".to_string(), "500".to_string()),
+    ];
+    p.submit_fields(fields);
+    assert!(
+        p.log.iter().any(|l| l.contains("一致しません")),
+        "{:?}",
+        p.log
+    );
+    assert!(p.last().contains("入院期間１年以上の人数"), "{}", p.last());
+    p.say("538");
+    assert!(p.last().contains("６５歳未満"), "{}", p.last());
 }
