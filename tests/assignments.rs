@@ -493,3 +493,78 @@ async fn simultaneous_messages_lose_nothing() {
         );
     }
 }
+
+/// Regions submitting in the same moment share index commits; each is searchable as soon
+/// as its own 提出 is answered, with its own words, under its own region.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_submissions_are_each_searchable_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opened = open(&config(tmp.path()), clock()).await;
+    let a = opened.assignments.clone();
+    let meeting = setup_people(&a).await;
+    let cities = [
+        "札幌市",
+        "仙台市",
+        "千葉市",
+        "横浜市",
+        "新潟市",
+        "静岡市",
+        "名古屋市",
+        "京都市",
+        "大阪市",
+        "神戸市",
+        "岡山市",
+        "広島市",
+    ];
+    for (i, city) in cities.iter().enumerate() {
+        let who = PersonId::local(&format!("staff{i}"));
+        a.grant(&who, city, Role::Staff, Some(city), None)
+            .await
+            .unwrap();
+        a.begin(&who, city, Some(meeting), None).await.unwrap();
+    }
+    let tasks: Vec<_> = cities
+        .iter()
+        .enumerate()
+        .map(|(i, city)| {
+            let a = a.clone();
+            let nimo = opened.nimo.clone();
+            let city = city.to_string();
+            tokio::spawn(async move {
+                let who = format!("staff{i}");
+                say(&a, &who, "地域移行｜病院訪問を始めた").await;
+                say(&a, &who, "次へ").await;
+                say(&a, &who, &format!("・{city}でピア交流会を開いた")).await;
+                for item in ["次へ", "・周知", "次へ", "・継続", "次へ"] {
+                    say(&a, &who, item).await;
+                }
+                let text = say(&a, &who, "提出").await;
+                assert!(text.contains("提出しました（第1版"), "{city}: {text}");
+                let answer = nimo
+                    .ask(&Ask {
+                        question: format!("{city}のピア交流会"),
+                        limit: Some(20),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                let hit = answer
+                    .results
+                    .hits
+                    .iter()
+                    .find(|h| h.passage.form == "提出")
+                    .unwrap_or_else(|| panic!("{city}'s submission is searchable at once"));
+                assert!(
+                    hit.passage.text.contains(&city),
+                    "{city}: {}",
+                    hit.passage.text
+                );
+                assert!(hit.passage.region.key().ends_with(&city));
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(a.export(meeting).await.unwrap().submitted, cities.len());
+}

@@ -67,6 +67,9 @@ pub struct Assignments {
     store: Arc<dyn AssignmentStore>,
     clock: Arc<dyn Clock>,
     turns: TurnLocks,
+    /// Form versions never change once saved (a change needs a new version), so each is
+    /// read from the database once.
+    forms: std::sync::Mutex<HashMap<(String, String), Arc<FormDef>>>,
 }
 
 /// One turn at a time per person. Discord hands each event to its own task, so two
@@ -121,6 +124,7 @@ impl Assignments {
             store,
             clock,
             turns: TurnLocks::default(),
+            forms: Default::default(),
         })
     }
 
@@ -309,16 +313,32 @@ impl Assignments {
             .collect())
     }
 
-    async fn form_of(&self, meeting: &Meeting) -> Result<FormDef, AssignmentError> {
-        self.store
-            .form(&meeting.form_id, &meeting.form_version)
-            .await?
-            .ok_or_else(|| {
-                AssignmentError::Internal(Internal(format!(
-                    "form {} missing",
-                    meeting.form_reference()
-                )))
-            })
+    async fn form_of(&self, meeting: &Meeting) -> Result<Arc<FormDef>, AssignmentError> {
+        let key = (meeting.form_id.clone(), meeting.form_version.clone());
+        if let Some(form) = self
+            .forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(form.clone());
+        }
+        let form = Arc::new(
+            self.store
+                .form(&meeting.form_id, &meeting.form_version)
+                .await?
+                .ok_or_else(|| {
+                    AssignmentError::Internal(Internal(format!(
+                        "form {} missing",
+                        meeting.form_reference()
+                    )))
+                })?,
+        );
+        self.forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, form.clone());
+        Ok(form)
     }
 
     // ---- the conversation ---------------------------------------------------------------

@@ -104,7 +104,25 @@ pub struct Nimo {
     store: Arc<dyn DocumentStore>,
     index: Arc<dyn PassageIndex>,
     directory: RwLock<Arc<RegionDirectory>>,
+    publishing: Publishing,
 }
+
+/// Group commit for `publish`. A tantivy commit costs tens of milliseconds (it syncs to
+/// disk) and commits are one at a time, so when many regions submit in the same minute
+/// before a deadline, committing each submission alone makes the last one wait for all
+/// the others. Instead each caller queues its documents; whoever gets the commit lock
+/// takes everything queued so far and commits it at once, and every caller is told the
+/// outcome of the commit that carried its documents.
+#[derive(Default)]
+struct Publishing {
+    queue: std::sync::Mutex<Vec<Queued>>,
+    commit: tokio::sync::Mutex<()>,
+}
+
+type Queued = (
+    Vec<SourcedDocument>,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
 
 impl Nimo {
     /// Wires the service and makes sure the index reflects the store (rebuilding it when a
@@ -119,6 +137,7 @@ impl Nimo {
             store,
             index,
             directory: RwLock::new(Arc::default()),
+            publishing: Publishing::default(),
         };
         nimo.ensure_index_current().await?;
         nimo.refresh_directory().await?;
@@ -291,9 +310,52 @@ impl Nimo {
 
     /// Stores and indexes documents produced inside nimo (submitted 事前課題), so that
     /// search finds them at once.
+    /// Concurrent calls share commits (see `Publishing`); each returns once its documents
+    /// are searchable.
     pub async fn publish(&self, documents: Vec<SourcedDocument>) -> Result<(), Internal> {
-        self.commit_batch(documents).await?;
-        self.refresh_directory().await
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.publishing
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((documents, done));
+        {
+            let _leader = self.publishing.commit.lock().await;
+            let queued = std::mem::take(
+                &mut *self
+                    .publishing
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            );
+            if !queued.is_empty() {
+                let mut batch: Vec<SourcedDocument> = Vec::new();
+                let mut waiting = Vec::with_capacity(queued.len());
+                for (documents, done) in queued {
+                    for d in documents {
+                        // A later version of the same document (an amendment right after
+                        // a submission) replaces the earlier one within the batch.
+                        batch.retain(|b| b.document.id != d.document.id);
+                        batch.push(d);
+                    }
+                    waiting.push(done);
+                }
+                let result = match self.commit_batch(batch).await {
+                    Ok(()) => self.refresh_directory().await,
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| e.0);
+                for done in waiting {
+                    let _ = done.send(result.clone());
+                }
+            }
+        }
+        match outcome.await {
+            Ok(result) => result.map_err(Internal),
+            Err(_) => Err(Internal(
+                "the commit carrying these documents was abandoned".into(),
+            )),
+        }
     }
 
     /// Removes documents by id (file name).

@@ -327,7 +327,7 @@ impl AssignmentStore for Store {
         state: &ConversationState,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+        let mut tx = self.write().await?;
         for op in ops {
             match op {
                 Op::Set { question, answer } => {
@@ -376,7 +376,7 @@ impl AssignmentStore for Store {
         by: &PersonId,
     ) -> Result<SubmittedVersion, StoreError> {
         let now = self.now();
-        let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+        let mut tx = self.write().await?;
         let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
             .bind(submission_id)
             .fetch_all(&mut *tx)
@@ -465,7 +465,7 @@ impl AssignmentStore for Store {
         state: &ConversationState,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+        let mut tx = self.write().await?;
         upsert_conversation(&mut tx, person, state, &now).await?;
         tx.commit().await.map_err(db_err("commit"))?;
         Ok(())

@@ -67,7 +67,7 @@ impl DocumentStore for Store {
     }
 
     async fn replace_documents(&self, documents: &[SourcedDocument]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+        let mut tx = self.write().await?;
         let now = self.now();
         for sd in documents {
             let d = &sd.document;
@@ -124,7 +124,7 @@ impl DocumentStore for Store {
     }
 
     async fn remove_documents(&self, ids: &[String]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+        let mut tx = self.write().await?;
         for id in ids {
             sqlx::query("DELETE FROM documents WHERE id = ?")
                 .bind(id)

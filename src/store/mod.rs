@@ -89,6 +89,19 @@ impl Store {
         self.clock.now().to_rfc3339()
     }
 
+    /// A write transaction that takes SQLite's write lock up front. A plain (deferred)
+    /// `BEGIN` reads first and upgrades later; when another connection wrote in between,
+    /// the upgrade fails at once with "database is locked" and the busy timeout does not
+    /// help. Taking the lock at BEGIN makes concurrent writers queue instead.
+    pub(crate) async fn write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err("begin"))
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
