@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::analysis::JapaneseAnalyzer;
 use crate::app::assignments::Assignments;
+use crate::app::reminders::Reminders;
 use crate::app::{Internal, Nimo};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::lexicon::{Lexicon, LexiconFiles};
@@ -45,6 +46,7 @@ impl Config {
 pub struct Opened {
     pub nimo: Arc<Nimo>,
     pub assignments: Arc<Assignments>,
+    pub reminders: Arc<Reminders>,
     pub store: Store,
     pub analyzer: Arc<JapaneseAnalyzer>,
     pub clock: Arc<dyn Clock>,
@@ -94,9 +96,15 @@ async fn wire(
     let nimo = Arc::new(Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?);
     let assignments =
         Arc::new(Assignments::new(nimo.clone(), Arc::new(store.clone()), clock.clone()).await?);
+    let reminders = Arc::new(Reminders::new(
+        assignments.clone(),
+        Arc::new(store.clone()),
+        clock.clone(),
+    ));
     Ok(Opened {
         nimo,
         assignments,
+        reminders,
         store,
         analyzer,
         clock,

@@ -144,6 +144,11 @@ impl Assignments {
 
     /// Resolves a region typed by someone to (key, name): a region with documents, or any
     /// place the gazetteer knows.
+    /// A region as typed (「世田谷区」) → (key, name), or a Japanese refusal.
+    pub fn resolve_region(&self, typed: &str) -> Result<(String, String), AssignmentError> {
+        self.region(typed)
+    }
+
     fn region(&self, typed: &str) -> Result<(String, String), AssignmentError> {
         let lex = self.nimo.lexicon();
         let directory = self.nimo.regions();
@@ -313,7 +318,7 @@ impl Assignments {
             .collect())
     }
 
-    async fn form_of(&self, meeting: &Meeting) -> Result<Arc<FormDef>, AssignmentError> {
+    pub(crate) async fn form_of(&self, meeting: &Meeting) -> Result<Arc<FormDef>, AssignmentError> {
         let key = (meeting.form_id.clone(), meeting.form_version.clone());
         if let Some(form) = self
             .forms

@@ -3,6 +3,7 @@
 
 pub mod assignments;
 pub mod regions;
+pub mod reminders;
 pub mod view;
 
 use std::collections::{BTreeSet, HashMap};

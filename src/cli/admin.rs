@@ -4,11 +4,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::{FormCommand, MeetingCommand, PeopleCommand, parse_year, person_id};
+use super::{FormCommand, MeetingCommand, PeopleCommand, SetupArgs, parse_year, person_id};
 use crate::app::assignments::AssignmentError;
+use crate::app::reminders::MeetingEdit;
+use crate::domain::clock::format_jst;
 use crate::domain::clock::parse_jst;
 use crate::domain::people::{GrantStatus, Role};
 use crate::domain::ports::NewMeeting;
+use crate::domain::reminders::{Policy, progress_text};
 use crate::setup::Opened;
 
 fn refused(out: &mut impl Write, e: AssignmentError) -> anyhow::Result<ExitCode> {
@@ -73,7 +76,15 @@ pub async fn meeting(
             deadline,
             fiscal_year,
             date,
+            setup,
         } => {
+            let edit = match setup_edit(setup, MeetingEdit::default()) {
+                Ok(e) => e,
+                Err(m) => {
+                    writeln!(out, "{m}")?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let Some(deadline) = parse_jst(deadline) else {
                 writeln!(
                     out,
@@ -135,16 +146,141 @@ pub async fn meeting(
                 })
                 .await
             {
-                Ok(m) => writeln!(
-                    out,
-                    "会議 {} を作成しました: {}（{}・締切 {}）",
-                    m.id,
-                    m.name,
-                    m.form_reference(),
-                    m.deadline_text()
-                )?,
+                Ok(m) => {
+                    // Participants, organizers and the ladder, and the first schedule.
+                    let (_, setup) = match opened.reminders.edit(None, m.id, edit).await {
+                        Ok(x) => x,
+                        Err(e) => return refused(out, e),
+                    };
+                    writeln!(
+                        out,
+                        "会議 {} を作成しました: {}（{}・締切 {}）",
+                        m.id,
+                        m.name,
+                        m.form_reference(),
+                        m.deadline_text()
+                    )?;
+                    writeln!(out, "リマインダー: {}", setup.policy.describe())?;
+                }
                 Err(e) => return refused(out, e),
             }
+        }
+        MeetingCommand::Edit {
+            id,
+            name,
+            deadline,
+            fiscal_year,
+            date,
+            form_version,
+            add_region,
+            remove_region,
+            setup,
+        } => {
+            let mut edit = MeetingEdit {
+                name: name.clone(),
+                form_version: form_version.clone(),
+                add_regions: add_region.clone(),
+                remove_regions: remove_region.clone(),
+                ..Default::default()
+            };
+            if let Some(d) = deadline {
+                let Some(d) = parse_jst(d) else {
+                    writeln!(
+                        out,
+                        "締切「{d}」を読み取れませんでした（例: 2026-12-10 17:00）。"
+                    )?;
+                    return Ok(ExitCode::from(2));
+                };
+                edit.deadline = Some(d);
+            }
+            if let Some(y) = fiscal_year {
+                let Some(y) = parse_year(y) else {
+                    writeln!(out, "年度「{y}」を読み取れませんでした。")?;
+                    return Ok(ExitCode::from(2));
+                };
+                edit.fiscal_year = Some(y);
+            }
+            if let Some(d) = date {
+                let Ok(d) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") else {
+                    writeln!(
+                        out,
+                        "開催日「{d}」を読み取れませんでした（例: 2026-12-20）。"
+                    )?;
+                    return Ok(ExitCode::from(2));
+                };
+                edit.meeting_date = Some(d);
+            }
+            let edit = match setup_edit(setup, edit) {
+                Ok(e) => e,
+                Err(m) => {
+                    writeln!(out, "{m}")?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match opened.reminders.edit(None, *id, edit).await {
+                Ok((m, setup)) => {
+                    writeln!(
+                        out,
+                        "会議 {} を更新しました: {}（{}・締切 {}）",
+                        m.id,
+                        m.name,
+                        m.form_reference(),
+                        m.deadline_text()
+                    )?;
+                    writeln!(out, "参加地域: {}地域", setup.regions.len())?;
+                    writeln!(out, "リマインダー: {}", setup.policy.describe())?;
+                }
+                Err(e) => return refused(out, e),
+            }
+        }
+        MeetingCommand::Status { id } => {
+            let status = match opened.reminders.status(*id).await {
+                Ok(s) => s,
+                Err(e) => return refused(out, e),
+            };
+            writeln!(
+                out,
+                "{}（締切 {}）提出 {}/{} 地域",
+                status.meeting.name,
+                status.meeting.deadline_text(),
+                status.submitted(),
+                status.regions.len()
+            )?;
+            for r in &status.regions {
+                writeln!(
+                    out,
+                    "  {}　{}{}",
+                    r.region_name,
+                    progress_text(&r.progress),
+                    if r.staff.is_empty() {
+                        "　（担当者未登録）".to_string()
+                    } else {
+                        format!("　担当: {}", r.staff.join("、"))
+                    }
+                )?;
+            }
+            writeln!(out, "リマインダーの予定:")?;
+            for s in opened.reminders.schedule(*id).await? {
+                let state = match s.state.as_str() {
+                    "pending" => "予定",
+                    "done" => "送信済み",
+                    "merged" => "まとめて送信",
+                    _ => "締切後のため送らず",
+                };
+                writeln!(out, "  {}　{}　{}", format_jst(s.due_at), s.step, state)?;
+            }
+        }
+        MeetingCommand::Remind => {
+            let courier = ConsoleCourier(std::sync::Mutex::new(Vec::new()));
+            let report = opened.reminders.tick(&courier).await?;
+            for line in courier.0.into_inner().unwrap_or_default() {
+                writeln!(out, "{line}")?;
+            }
+            writeln!(
+                out,
+                "送信 {}件（チャンネルへ {}件）、再試行待ち {}件、失敗 {}件",
+                report.sent, report.fallbacks, report.retried, report.failed
+            )?;
         }
         MeetingCommand::List => {
             let now = a.now();
@@ -248,4 +384,85 @@ pub async fn people(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Turns the command line's setup options into an edit.
+fn setup_edit(args: &SetupArgs, mut edit: MeetingEdit) -> Result<MeetingEdit, String> {
+    let list = |s: &str| -> Vec<String> {
+        s.split([',', '、'])
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    if let Some(r) = &args.regions {
+        edit.regions = Some(list(r));
+    }
+    if let Some(o) = &args.organizers {
+        edit.organizers = Some(list(o).iter().map(|p| person_id(p)).collect());
+    }
+    if let Some(c) = &args.channel {
+        edit.channel = Some(Some(c.trim().to_string()).filter(|c| !c.is_empty()));
+    }
+    let time = |s: &str| {
+        chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
+            .map_err(|_| format!("時刻「{s}」を読み取れませんでした（例: 09:00）。"))
+    };
+    if args.ladder.is_some()
+        || args.at.is_some()
+        || args.quiet.is_some()
+        || args.quiet_weekends.is_some()
+    {
+        let at = match &args.at {
+            Some(a) => time(a)?,
+            None => chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+        };
+        let mut policy =
+            Policy::parse(args.ladder.as_deref().unwrap_or("7d,3d,1d,day,overdue"), at)?;
+        if let Some(q) = &args.quiet {
+            let (from, until) = q.split_once('-').ok_or_else(|| {
+                format!("静かな時間「{q}」は 20:00-08:00 のように書いてください。")
+            })?;
+            policy.quiet.from = time(from)?;
+            policy.quiet.until = time(until)?;
+        }
+        if let Some(w) = args.quiet_weekends {
+            policy.quiet.weekends = w;
+        }
+        edit.policy = Some(policy);
+    }
+    Ok(edit)
+}
+
+/// Without Discord: notices are printed for the organizer to pass on.
+struct ConsoleCourier(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl crate::domain::ports::Courier for ConsoleCourier {
+    async fn to_person(
+        &self,
+        person: &crate::domain::people::PersonId,
+        notice: &crate::domain::reminders::Notice,
+        _nonce: &str,
+    ) -> Result<(), crate::domain::ports::DeliveryError> {
+        let text = super::render::notice(notice);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("→ {}\n{text}\n", person.0));
+        Ok(())
+    }
+
+    async fn to_channel(
+        &self,
+        channel: &str,
+        notice: &crate::domain::reminders::Notice,
+        _nonce: &str,
+    ) -> Result<(), crate::domain::ports::DeliveryError> {
+        let text = super::render::notice(notice);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("→ チャンネル {channel}\n{text}\n"));
+        Ok(())
+    }
 }

@@ -104,7 +104,7 @@ pub enum Command {
     Form(FormCommand),
     /// Meetings: create one, list them, export their submissions.
     #[command(subcommand)]
-    Meeting(MeetingCommand),
+    Meeting(Box<MeetingCommand>),
     /// People and their roles (staff of a region, organizer, advisor).
     #[command(subcommand)]
     People(PeopleCommand),
@@ -136,7 +136,41 @@ pub enum MeetingCommand {
         /// Day of the meeting (YYYY-MM-DD).
         #[arg(long)]
         date: Option<String>,
+        #[command(flatten)]
+        setup: SetupArgs,
     },
+    /// Change a meeting: name, dates, form version, participants, organizers, reminders.
+    /// A new deadline reschedules the reminders that have not been sent.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        /// New submission deadline, Japan time.
+        #[arg(long)]
+        deadline: Option<String>,
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        #[arg(long)]
+        date: Option<String>,
+        /// Another version of the form (only before anyone has started).
+        #[arg(long)]
+        form_version: Option<String>,
+        /// Add one participating region (repeatable).
+        #[arg(long = "add-region")]
+        add_region: Vec<String>,
+        /// Remove one participating region (repeatable).
+        #[arg(long = "remove-region")]
+        remove_region: Vec<String>,
+        #[command(flatten)]
+        setup: SetupArgs,
+    },
+    /// Where each region stands, and the reminder schedule.
+    Status {
+        id: i64,
+    },
+    /// Send the reminders that are due now. Without Discord they are printed here (for
+    /// people registered in the terminal); the bot sends them by itself.
+    Remind,
     List,
     /// Write every submitted form of a meeting: meeting-ID.md, .csv (Excel-ready), .xlsx.
     Export {
@@ -144,6 +178,32 @@ pub enum MeetingCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+}
+
+/// Who takes part in a meeting and how it reminds them.
+#[derive(Debug, clap::Args, Default)]
+pub struct SetupArgs {
+    /// Participating regions, comma-separated (replaces the list): 世田谷区,葛飾区.
+    #[arg(long)]
+    pub regions: Option<String>,
+    /// Organizers, comma-separated: discord:123,事務局 (they get digests and flags).
+    #[arg(long)]
+    pub organizers: Option<String>,
+    /// Discord channel id for fallbacks and digests ("" to remove).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Reminder ladder: 7d,3d,1d,day,overdue (Nd before, on the day, after the deadline).
+    #[arg(long)]
+    pub ladder: Option<String>,
+    /// Time of day for the ladder's reminders, Japan time (default 09:00).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Quiet hours, Japan time, e.g. 20:00-08:00.
+    #[arg(long)]
+    pub quiet: Option<String>,
+    /// No reminders at weekends either (true/false).
+    #[arg(long)]
+    pub quiet_weekends: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -396,6 +456,10 @@ async fn run_bot(config: &Config) -> anyhow::Result<ExitCode> {
         pages,
     )
     .await?;
+    // Reminders are sent by the bot: the schedule is in the database, so several bot
+    // processes may run this; each reminder still goes out once.
+    let _scheduler =
+        running.enable_reminders(opened.reminders.clone(), std::time::Duration::from_secs(30));
     let stopped = tokio::select! {
         _ = tokio::signal::ctrl_c() => None,
         result = running.wait() => Some(result),

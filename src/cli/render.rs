@@ -191,3 +191,77 @@ fn abbreviate(items: &[String], n: usize) -> String {
         format!("{} ほか{}地域", items[..n].join("、"), items.len() - n)
     }
 }
+
+/// A reminder, digest or flag as plain text (Japan time written out).
+pub fn notice(n: &crate::domain::reminders::Notice) -> String {
+    use crate::domain::clock::format_jst;
+    use crate::domain::reminders::Notice;
+    match n {
+        Notice::Reminder {
+            meeting_name,
+            deadline,
+            region_name,
+            missing_sections,
+            answered,
+            total,
+            overdue,
+            ..
+        } => {
+            if *overdue {
+                format!(
+                    "【事前課題・締切超過】{meeting_name}\n{region_name}の事前課題は、締切 {} までに提出されませんでした。",
+                    format_jst(*deadline)
+                )
+            } else {
+                let mut s = format!(
+                    "【事前課題のお願い】{meeting_name}\n{region_name}の事前課題がまだ提出されていません。締切は {} です。",
+                    format_jst(*deadline)
+                );
+                if *total > 0 {
+                    let _ = write!(s, "\n入力済み: {answered}/{total}問");
+                }
+                if !missing_sections.is_empty() {
+                    let _ = write!(
+                        s,
+                        "\nまだ入力されていない項目: {}",
+                        missing_sections.join("、")
+                    );
+                }
+                s.push_str("\n「/事前課題」で続きから入力できます。");
+                s
+            }
+        }
+        Notice::Digest {
+            meeting_name,
+            deadline,
+            after_deadline,
+            submitted,
+            total,
+            missing,
+            ..
+        } => {
+            let mut s = format!(
+                "【{}】{meeting_name}（締切 {}）\n提出済み {submitted}/{total} 地域",
+                if *after_deadline {
+                    "締切後の提出状況"
+                } else {
+                    "提出状況"
+                },
+                format_jst(*deadline)
+            );
+            for (r, p) in missing {
+                let _ = write!(s, "\n・{r} — {p}");
+            }
+            s
+        }
+        Notice::Undeliverable {
+            meeting_name,
+            person,
+            region_name,
+            outcome,
+            ..
+        } => format!(
+            "【お知らせが届きませんでした】{meeting_name}\n{region_name}の{person}さんへのリマインダー: {outcome}"
+        ),
+    }
+}

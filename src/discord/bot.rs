@@ -152,6 +152,10 @@ pub struct Bot {
     pub rest: Rest,
     /// Register commands in this guild only (fast iteration) instead of globally.
     pub guild: Option<u64>,
+    /// Set when the bot runs the reminder scheduler (status, nudges, resume buttons).
+    pub reminders: OnceLock<Arc<crate::app::reminders::Reminders>>,
+    /// The bot itself, for tasks it spawns.
+    me_arc: OnceLock<std::sync::Weak<Bot>>,
     me: OnceLock<u64>,
     application: OnceLock<u64>,
     started: Instant,
@@ -173,12 +177,16 @@ impl Bot {
             pages,
             rest,
             guild,
+            reminders: OnceLock::new(),
+            me_arc: OnceLock::new(),
             me: OnceLock::new(),
             application: OnceLock::new(),
             started: Instant::now(),
             ready,
         };
-        (Arc::new(bot), ready_rx)
+        let bot = Arc::new(bot);
+        let _ = bot.me_arc.set(Arc::downgrade(&bot));
+        (bot, ready_rx)
     }
 
     pub fn application(&self) -> Result<u64, BotError> {
@@ -408,6 +416,16 @@ impl Bot {
             Interaction::Component(c) if c.data.custom_id.starts_with(FORM_BUTTON) => {
                 self.on_form_button(c).await
             }
+            Interaction::Component(c)
+                if c.data.custom_id.starts_with(super::notices::RESUME_BUTTON) =>
+            {
+                self.on_resume_button(c).await
+            }
+            Interaction::Component(c)
+                if c.data.custom_id.starts_with(super::notices::NUDGE_BUTTON) =>
+            {
+                self.on_nudge_button(c).await
+            }
             Interaction::Component(c) => self.on_button(c).await,
             Interaction::Modal(m) if m.data.custom_id == FORM_MODAL => self.on_form_modal(m).await,
             _ => Ok(()),
@@ -559,6 +577,68 @@ impl Bot {
             Err(e) => vec![refusal(e)],
         };
         self.respond_with(c.id.get(), &c.token, replies).await
+    }
+
+    /// 「事前課題を入力する」 under a reminder: opens (or resumes) that meeting's form.
+    async fn on_resume_button(&self, c: &ComponentInteraction) -> Result<(), BotError> {
+        let (person, name) = person_of(&c.user);
+        let meeting = c
+            .data
+            .custom_id
+            .trim_start_matches(super::notices::RESUME_BUTTON)
+            .parse::<i64>()
+            .ok();
+        let replies = match self.assignments.begin(&person, &name, meeting, None).await {
+            Ok(reply) => conversation_replies(&reply.messages),
+            Err(e) => vec![refusal(e)],
+        };
+        self.respond_with(c.id.get(), &c.token, replies).await
+    }
+
+    /// 「催促」 under a status or digest: an organizer reminds a region (or all) now.
+    async fn on_nudge_button(&self, c: &ComponentInteraction) -> Result<(), BotError> {
+        let (person, _) = person_of(&c.user);
+        let rest = c
+            .data
+            .custom_id
+            .trim_start_matches(super::notices::NUDGE_BUTTON);
+        let parsed = rest
+            .split_once(':')
+            .and_then(|(m, k)| Some((m.parse::<i64>().ok()?, k.to_string())));
+        let text = match (parsed, self.reminders.get()) {
+            (Some((meeting, key)), Some(reminders)) => {
+                let key = (key != "*").then_some(key);
+                match reminders.nudge(&person, meeting, key.as_deref()).await {
+                    Ok(msg) => {
+                        // Send now rather than at the next scheduled tick.
+                        let reminders = reminders.clone();
+                        let courier = super::notices::DiscordCourier::new(self.arc()?);
+                        tokio::spawn(async move {
+                            if let Err(e) = reminders.tick(&courier).await {
+                                tracing::error!(error = %e, "sending a nudge failed");
+                            }
+                        });
+                        msg
+                    }
+                    Err(AssignmentError::Refused(m)) => m,
+                    Err(AssignmentError::Internal(e)) => {
+                        tracing::error!(error = %e, "nudge failed");
+                        "申し訳ありません、内部でエラーが起きました。".into()
+                    }
+                }
+            }
+            _ => "このボタンは使えません。".into(),
+        };
+        let mut reply = Reply::text(text);
+        reply.ephemeral = true;
+        self.respond_with(c.id.get(), &c.token, vec![reply]).await
+    }
+
+    fn arc(&self) -> Result<Arc<Bot>, BotError> {
+        self.me_arc
+            .get()
+            .and_then(std::sync::Weak::upgrade)
+            .ok_or(BotError::NotReady)
     }
 
     /// The 事前課題 input form, submitted.

@@ -20,6 +20,7 @@ pub const ASSIGNMENT: &str = "事前課題";
 pub const REQUEST_STAFF: &str = "担当申請";
 pub const REGISTER_STAFF: &str = "担当登録";
 pub const SUBMITTED: &str = "提出内容";
+pub const STATUS: &str = "提出状況";
 
 const OPT_QUESTION: &str = "内容";
 const OPT_REGION: &str = "地域";
@@ -106,6 +107,13 @@ pub fn definitions() -> Value {
                 option(STRING, OPT_MEETING, "会議（省略すると最新の会議）", false, true),
             ],
         },
+        {
+            "name": STATUS, "type": 1,
+            "description": "【主催者】会議の提出状況を見て、未提出の地域に催促します",
+            "options": [
+                option(STRING, OPT_MEETING, "会議（省略すると最新の会議）", false, true),
+            ],
+        },
         { "name": HELP, "type": 1, "description": "nimo の使い方" },
     ])
 }
@@ -140,7 +148,7 @@ pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
     }
     if matches!(
         cmd.data.name.as_str(),
-        ASSIGNMENT | REQUEST_STAFF | REGISTER_STAFF | SUBMITTED
+        ASSIGNMENT | REQUEST_STAFF | REGISTER_STAFF | SUBMITTED | STATUS
     ) {
         return assignment_command(bot, cmd).await;
     }
@@ -278,6 +286,33 @@ async fn assignment_command(bot: &Bot, cmd: &CommandInteraction) -> Result<(), B
             }
             None => note("担当者をユーザーで指定してください。".into()),
         },
+        STATUS => {
+            let meeting = match meeting_option(cmd) {
+                Some(m) => Some(m),
+                None => a
+                    .store()
+                    .meetings()
+                    .await
+                    .ok()
+                    .and_then(|ms| ms.first().map(|m| m.id)),
+            };
+            let organizer = a
+                .store()
+                .person(&person.0)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.is_organizer());
+            match (meeting, bot.reminders.get()) {
+                _ if !organizer => note("提出状況は主催者のみが見られます。".into()),
+                (None, _) => note("会議がまだありません。".into()),
+                (Some(_), None) => note("この bot ではリマインダーが動いていません。".into()),
+                (Some(m), Some(r)) => match r.status(m).await {
+                    Ok(status) => super::notices::status(&status, true),
+                    Err(e) => super::bot::refusal(e),
+                },
+            }
+        }
         _ => {
             let meeting = match meeting_option(cmd) {
                 Some(m) => Some(m),

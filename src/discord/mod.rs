@@ -10,6 +10,7 @@
 pub mod bot;
 pub mod commands;
 pub mod limits;
+pub mod notices;
 pub mod render;
 pub mod rest;
 
@@ -79,6 +80,8 @@ pub struct RunningBot {
     task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
     ready: tokio::sync::watch::Receiver<Option<ReadyInfo>>,
     pub bot: Arc<Bot>,
+    /// Tells background tasks (the reminder scheduler) to stop.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl RunningBot {
@@ -93,6 +96,7 @@ impl RunningBot {
 
     /// Closes the gateway connection and waits for the client to stop.
     pub async fn shutdown(self) -> Result<(), serenity::Error> {
+        self.stop.send_replace(true);
         self.shard_manager.shutdown_all().await;
         match tokio::time::timeout(Duration::from_secs(10), self.task).await {
             Ok(Ok(result)) => result,
@@ -110,6 +114,20 @@ impl RunningBot {
                 "client task cancelled"
             })),
         }
+    }
+
+    /// Runs the reminder scheduler in this process, sending through this bot, and enables
+    /// status, nudge and resume buttons. `idle` bounds the sleep between checks.
+    pub fn enable_reminders(
+        &mut self,
+        reminders: Arc<crate::app::reminders::Reminders>,
+        idle: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let _ = self.bot.reminders.set(reminders.clone());
+        let courier: Arc<dyn crate::domain::ports::Courier> =
+            Arc::new(notices::DiscordCourier::new(self.bot.clone()));
+        let stop = self.stop.subscribe();
+        tokio::spawn(async move { reminders.run(courier, idle, stop).await })
     }
 
     pub fn shard_manager(&self) -> Arc<ShardManager> {
@@ -147,5 +165,6 @@ pub async fn start(
         task,
         ready,
         bot,
+        stop: tokio::sync::watch::channel(false).0,
     })
 }

@@ -13,6 +13,7 @@ pub mod people;
 pub mod ports;
 pub mod query;
 pub mod region;
+pub mod reminders;
 pub mod search;
 pub mod snippet;
 pub mod text;

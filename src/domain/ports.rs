@@ -220,3 +220,176 @@ pub trait AssignmentStore: Send + Sync {
         state: &ConversationState,
     ) -> Result<(), StoreError>;
 }
+
+// ---- meetings, deadlines and reminders ------------------------------------------------
+
+/// What a meeting needs beyond its name and deadline to remind and report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeetingSetup {
+    /// Where fallbacks and digests may be posted (a Discord channel id).
+    pub channel: Option<String>,
+    pub policy: super::reminders::Policy,
+    /// Participating regions (key, name). Empty: every region with registered staff.
+    pub regions: Vec<(String, String)>,
+    pub organizers: Vec<super::people::PersonId>,
+}
+
+/// A rung of a meeting's ladder that is due and now claimed by one worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueStep {
+    pub meeting_id: i64,
+    pub step: String,
+    pub audience: super::reminders::Audience,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A rung as stored (for listings and tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepState {
+    pub step: String,
+    pub audience: super::reminders::Audience,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    /// pending, done, merged or expired.
+    pub state: String,
+}
+
+/// A message to be sent, created once per recipient and step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub meeting_id: i64,
+    pub step: String,
+    /// A person id, or `channel:ID` for a post in a channel.
+    pub recipient: String,
+    pub region_key: String,
+    pub notice: super::reminders::Notice,
+    pub nonce: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub step: String,
+    pub recipient: String,
+    pub region_key: String,
+    pub notice: super::reminders::Notice,
+    pub nonce: String,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    /// pending, sending, sent, failed or cancelled.
+    pub state: String,
+    pub via: Option<String>,
+    pub error: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Sent {
+        via: String,
+    },
+    Retry {
+        at: chrono::DateTime<chrono::Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    /// No longer needed (the region submitted meanwhile).
+    Cancelled {
+        why: String,
+    },
+}
+
+/// The reminder schedule and outbox. Claims are atomic: a worker owns what it claimed
+/// until `claim_until`; after that (a crash) another worker may take it over.
+#[async_trait]
+pub trait ReminderStore: Send + Sync {
+    async fn meeting_setup(&self, meeting_id: i64) -> Result<MeetingSetup, StoreError>;
+    async fn save_meeting_setup(
+        &self,
+        meeting_id: i64,
+        setup: &MeetingSetup,
+    ) -> Result<(), StoreError>;
+    /// Sets the pending rungs of a meeting to this schedule. Rungs already sent or
+    /// merged stay as they are (nobody gets the same rung twice); pending and expired
+    /// ones are replaced.
+    async fn replace_schedule(
+        &self,
+        meeting_id: i64,
+        steps: &[(super::reminders::Step, chrono::DateTime<chrono::Utc>)],
+    ) -> Result<(), StoreError>;
+    async fn schedule(&self, meeting_id: i64) -> Result<Vec<StepState>, StoreError>;
+    /// Claims every pending rung due at `now` that nobody holds.
+    async fn claim_due_steps(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        claim_until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<DueStep>, StoreError>;
+    /// In one transaction: the rungs become done / merged / expired and the deliveries
+    /// are created. Returns false (and changes nothing) if the claim was lost.
+    async fn settle_steps(
+        &self,
+        worker: &str,
+        meeting_id: i64,
+        settled: &[(String, &'static str)],
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError>;
+    /// Creates deliveries outside the ladder (a nudge); existing ones are left alone.
+    async fn add_deliveries(&self, deliveries: &[NewDelivery]) -> Result<usize, StoreError>;
+    /// Claims up to `limit` deliveries ready to send, including ones whose sender
+    /// stopped mid-send (their claim ran out); counts the attempt.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        claim_until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Records how an attempt ended, with any follow-up deliveries (flags to organizers),
+    /// in one transaction. False if the claim was lost meanwhile.
+    async fn finish_delivery(
+        &self,
+        worker: &str,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        follow_ups: &[NewDelivery],
+    ) -> Result<bool, StoreError>;
+    async fn deliveries(&self, meeting_id: i64) -> Result<Vec<Delivery>, StoreError>;
+    /// The earliest moment something becomes due (to sleep until then).
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
+}
+
+/// Why a notice could not be delivered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The person cannot be reached this way (closed DMs, no Discord account).
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// Worth trying again later (network, 5xx, rate limits beyond the budget).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Refused for good.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+/// Sends notices: the Discord front end, or a recorder in tests.
+#[async_trait]
+pub trait Courier: Send + Sync {
+    /// A direct message to a person.
+    async fn to_person(
+        &self,
+        person: &super::people::PersonId,
+        notice: &super::reminders::Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError>;
+    /// A post in a channel.
+    async fn to_channel(
+        &self,
+        channel: &str,
+        notice: &super::reminders::Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError>;
+}

@@ -147,9 +147,11 @@ impl AssignmentStore for Store {
     }
 
     async fn update_meeting(&self, m: &Meeting) -> Result<(), StoreError> {
-        sqlx::query("UPDATE meetings SET name = ?, fiscal_year = ?, deadline = ?, meeting_date = ? WHERE id = ?")
+        sqlx::query("UPDATE meetings SET name = ?, fiscal_year = ?, form_id = ?, form_version = ?, deadline = ?, meeting_date = ? WHERE id = ?")
             .bind(&m.name)
             .bind(m.fiscal_year)
+            .bind(&m.form_id)
+            .bind(&m.form_version)
             .bind(m.deadline.to_rfc3339())
             .bind(m.meeting_date.map(|d| d.format("%Y-%m-%d").to_string()))
             .bind(m.id)

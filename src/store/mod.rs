@@ -3,6 +3,7 @@
 mod assignments;
 mod documents;
 mod pages;
+mod reminders;
 
 use std::path::Path;
 use std::str::FromStr;

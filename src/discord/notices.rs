@@ -1,0 +1,371 @@
+//! Reminders, digests and status in Discord: how they read (times as Discord timestamps,
+//! so each reader sees their own clock), and the courier that sends them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::bot::Bot;
+use super::limits::{Button, COLOR_ANSWER, COLOR_NOTE, EMBED_DESCRIPTION, Embed, Reply, chars};
+use super::rest::RestError;
+use crate::domain::people::PersonId;
+use crate::domain::ports::{Courier, DeliveryError};
+use crate::domain::reminders::{MeetingStatus, Notice, Progress, progress_text};
+
+/// `nimo:resume:{meeting}`: open the form of that meeting.
+pub const RESUME_BUTTON: &str = "nimo:resume:";
+/// `nimo:nudge:{meeting}:{region key or *}`: an organizer reminds a region now.
+pub const NUDGE_BUTTON: &str = "nimo:nudge:";
+
+/// Nudge buttons on one message (four rows of five; the fifth row holds 「すべて」).
+const NUDGE_BUTTONS: usize = 19;
+/// Regions listed by name in a digest before 「ほかN地域」.
+const DIGEST_LINES: usize = 40;
+
+/// 「<t:…:F>（<t:…:R>）」: the moment in the reader's time zone and how far away it is.
+pub fn when(t: DateTime<Utc>) -> String {
+    let s = t.timestamp();
+    format!("<t:{s}:F>（<t:{s}:R>）")
+}
+
+fn user_id(person: &str) -> Option<u64> {
+    person.strip_prefix("discord:")?.parse().ok()
+}
+
+pub fn nudge_buttons(meeting_id: i64, region_keys: &[String], names: &[String]) -> Vec<Button> {
+    let mut buttons: Vec<Button> = region_keys
+        .iter()
+        .zip(names)
+        .take(NUDGE_BUTTONS)
+        .map(|(k, n)| Button {
+            label: format!("催促: {n}"),
+            custom_id: format!("{NUDGE_BUTTON}{meeting_id}:{k}"),
+            disabled: false,
+            primary: false,
+        })
+        .filter(|b| chars(&b.custom_id) <= super::limits::CUSTOM_ID)
+        .collect();
+    if !region_keys.is_empty() {
+        buttons.push(Button {
+            label: "未提出の全地域に催促".into(),
+            custom_id: format!("{NUDGE_BUTTON}{meeting_id}:*"),
+            disabled: false,
+            primary: true,
+        });
+    }
+    buttons
+}
+
+/// The message for a notice.
+pub fn render(notice: &Notice) -> Reply {
+    match notice {
+        Notice::Reminder {
+            meeting_id,
+            meeting_name,
+            deadline,
+            region_name,
+            missing_sections,
+            answered,
+            total,
+            overdue,
+            nudged,
+            for_person,
+        } => {
+            let mut lines = Vec::new();
+            if let Some(p) = for_person.as_deref().and_then(user_id) {
+                lines.push(format!(
+                    "<@{p}> さん、DMをお送りできなかったため、こちらでお知らせします。"
+                ));
+            }
+            let buttons = if *overdue {
+                lines.push(format!("【事前課題・締切超過】{meeting_name}"));
+                lines.push(format!(
+                    "{region_name}の事前課題は、締切 {} までに提出されませんでした。提出が必要な場合は主催者にご相談ください。",
+                    when(*deadline)
+                ));
+                Vec::new()
+            } else {
+                lines.push(format!(
+                    "【事前課題{}】{meeting_name}",
+                    if *nudged {
+                        "・主催者からのお願い"
+                    } else {
+                        "のお願い"
+                    }
+                ));
+                lines.push(format!(
+                    "{region_name}の事前課題がまだ提出されていません。締切は {} です。",
+                    when(*deadline)
+                ));
+                if *total > 0 {
+                    lines.push(format!(
+                        "入力済み: {answered}/{total}問（下書きは保存されています）"
+                    ));
+                }
+                if !missing_sections.is_empty() {
+                    lines.push(format!(
+                        "まだ入力されていない項目: {}",
+                        missing_sections.join("、")
+                    ));
+                }
+                lines.push("下のボタンか「/事前課題」で、続きから入力できます。".to_string());
+                vec![Button {
+                    label: "事前課題を入力する".into(),
+                    custom_id: format!("{RESUME_BUTTON}{meeting_id}"),
+                    disabled: false,
+                    primary: true,
+                }]
+            };
+            Reply {
+                content: lines.join("\n"),
+                buttons,
+                ..Default::default()
+            }
+        }
+        Notice::Digest {
+            meeting_id,
+            meeting_name,
+            deadline,
+            after_deadline,
+            submitted,
+            total,
+            missing,
+            nudge,
+        } => {
+            let title = if *after_deadline {
+                format!("【締切後の提出状況】{meeting_name}")
+            } else {
+                format!("【提出状況】{meeting_name}")
+            };
+            let mut description = format!(
+                "締切 {}\n提出済み **{submitted}/{total}** 地域",
+                when(*deadline)
+            );
+            if !missing.is_empty() {
+                description.push_str(&format!("\n\n未提出 {} 地域:", missing.len()));
+                description.push_str(&listing(
+                    missing.iter().map(|(r, p)| format!("・{r} — {p}")),
+                    DIGEST_LINES,
+                ));
+            }
+            let names: Vec<String> = missing.iter().map(|(r, _)| r.clone()).collect();
+            let buttons = if *after_deadline {
+                Vec::new()
+            } else {
+                nudge_buttons(*meeting_id, nudge, &names)
+            };
+            Reply {
+                embeds: vec![Embed {
+                    title,
+                    description,
+                    color: COLOR_NOTE,
+                    ..Default::default()
+                }],
+                buttons,
+                ..Default::default()
+            }
+        }
+        Notice::Undeliverable {
+            meeting_name,
+            person,
+            region_name,
+            outcome,
+            ..
+        } => Reply::text(format!(
+            "【お知らせが届きませんでした】{meeting_name}\n{region_name}の{person}さんへのリマインダーについて: {outcome}。連絡先をご確認ください。"
+        )),
+    }
+}
+
+/// Lines up to a budget of characters and a count, then 「…ほかN地域」.
+fn listing(lines: impl Iterator<Item = String>, max_lines: usize) -> String {
+    let lines: Vec<String> = lines.collect();
+    let mut out = String::new();
+    let budget = EMBED_DESCRIPTION - 400;
+    for (i, l) in lines.iter().enumerate() {
+        if i == max_lines || chars(&out) + chars(l) + 1 > budget {
+            out.push_str(&format!("\n…ほか{}地域", lines.len() - i));
+            break;
+        }
+        out.push('\n');
+        out.push_str(l);
+    }
+    out
+}
+
+/// A meeting's status in one message, whatever the number of regions: counts first,
+/// then the regions not submitted (least done first), then the submitted ones, cut to
+/// fit with how many were left out.
+pub fn status(s: &MeetingStatus, nudge: bool) -> Reply {
+    let total = s.regions.len();
+    let submitted = s.submitted();
+    let drafts = s
+        .regions
+        .iter()
+        .filter(|r| matches!(r.progress, Progress::Draft { .. }))
+        .count();
+    let mut description = format!(
+        "締切 {}\n提出済み **{submitted}** ／ 下書き **{drafts}** ／ 未着手 **{}**（全{total}地域）",
+        when(s.meeting.deadline),
+        total - submitted - drafts
+    );
+    if total == 0 {
+        description.push_str("\n参加地域が登録されていません（nimo meeting edit --regions）。");
+    }
+    let open: Vec<String> = s
+        .not_submitted()
+        .map(|r| format!("・{} — {}", r.region_name, progress_text(&r.progress)))
+        .collect();
+    if !open.is_empty() {
+        description.push_str("\n\n**未提出**");
+        description.push_str(&listing(open.into_iter(), 60));
+    }
+    let done: Vec<String> = s
+        .regions
+        .iter()
+        .filter_map(|r| match &r.progress {
+            Progress::Submitted { at, .. } => Some(format!(
+                "・{} — {}（<t:{}:f>）",
+                r.region_name,
+                progress_text(&r.progress),
+                at.timestamp()
+            )),
+            _ => None,
+        })
+        .collect();
+    if !done.is_empty() && chars(&description) < EMBED_DESCRIPTION - 600 {
+        description.push_str("\n\n**提出済み**");
+        let room = (EMBED_DESCRIPTION - 200 - chars(&description)) / 40;
+        description.push_str(&listing(done.into_iter(), room.max(1)));
+    }
+    let mut embed = Embed {
+        title: format!("{}（会議 {}）", s.meeting.name, s.meeting.id),
+        description,
+        color: COLOR_ANSWER,
+        ..Default::default()
+    };
+    embed.fit_total(super::limits::EMBEDS_TOTAL);
+    let buttons = if nudge && s.meeting.is_open(s.at) {
+        let open: Vec<_> = s.not_submitted().collect();
+        nudge_buttons(
+            s.meeting.id,
+            &open
+                .iter()
+                .map(|r| r.region_key.clone())
+                .collect::<Vec<_>>(),
+            &open
+                .iter()
+                .map(|r| r.region_name.clone())
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        Vec::new()
+    };
+    Reply {
+        embeds: vec![embed],
+        buttons,
+        ephemeral: true,
+        ..Default::default()
+    }
+}
+
+/// Sends notices through the bot's delivery. Each send carries the delivery's own nonce
+/// with enforce_nonce: retried after a crash, Discord answers with the message it already
+/// created instead of posting a second one.
+pub struct DiscordCourier {
+    bot: Arc<Bot>,
+    /// How long one attempt may take before the scheduler retries later.
+    budget: Duration,
+}
+
+impl DiscordCourier {
+    pub fn new(bot: Arc<Bot>) -> DiscordCourier {
+        DiscordCourier {
+            bot,
+            budget: Duration::from_secs(20),
+        }
+    }
+
+    async fn post(&self, channel: u64, body: Value, nonce: &str) -> Result<(), DeliveryError> {
+        let mut body = body;
+        body["nonce"] = json!(nonce);
+        body["enforce_nonce"] = json!(true);
+        self.bot
+            .rest
+            .call(
+                Method::POST,
+                &format!("/channels/{channel}/messages"),
+                Some(&body),
+                self.budget,
+            )
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+/// Discord's code for "Cannot send messages to this user" (closed DMs, blocked bot).
+const CANNOT_MESSAGE_USER: i64 = 50007;
+
+fn classify(e: RestError) -> DeliveryError {
+    match &e {
+        RestError::Rejected { code, status, .. }
+            if *code == Some(CANNOT_MESSAGE_USER) || *status == 403 =>
+        {
+            DeliveryError::Unreachable(e.to_string())
+        }
+        RestError::Rejected { .. } => DeliveryError::Rejected(e.to_string()),
+        RestError::GaveUp { .. } => DeliveryError::Transient(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl Courier for DiscordCourier {
+    async fn to_person(
+        &self,
+        person: &PersonId,
+        notice: &Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError> {
+        let Some(user) = user_id(&person.0) else {
+            return Err(DeliveryError::Unreachable(
+                "not a Discord user (registered in the terminal)".into(),
+            ));
+        };
+        let channel = self
+            .bot
+            .rest
+            .dm_channel(user)
+            .await
+            .map_err(classify)?
+            .and_then(|c| c["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+            .ok_or_else(|| DeliveryError::Transient("no DM channel id".into()))?;
+        self.post(channel, render(notice).to_json(), nonce).await
+    }
+
+    async fn to_channel(
+        &self,
+        channel: &str,
+        notice: &Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError> {
+        let channel: u64 = channel
+            .parse()
+            .map_err(|_| DeliveryError::Rejected(format!("bad channel id {channel:?}")))?;
+        let mut body = render(notice).to_json();
+        // The only message where nimo pings: the person whose DMs are closed.
+        if let Notice::Reminder {
+            for_person: Some(p),
+            ..
+        } = notice
+            && let Some(user) = user_id(p)
+        {
+            body["allowed_mentions"] = json!({ "parse": [], "users": [user.to_string()] });
+        }
+        self.post(channel, body, nonce).await
+    }
+}

@@ -1,0 +1,390 @@
+//! The reminder schedule and the delivery outbox. Every claim is one `UPDATE … RETURNING`
+//! inside a write transaction, so two processes on one database never take the same row.
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, db_err};
+use crate::domain::people::PersonId;
+use crate::domain::ports::{
+    Delivery, DeliveryOutcome, DueStep, MeetingSetup, NewDelivery, ReminderStore, StepState,
+    StoreError,
+};
+use crate::domain::reminders::{Audience, Notice, Policy, Step};
+
+/// Times in these tables are compared as text: always UTC, whole seconds, 'Z'.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError(format!("time column {s:?}: {e}")))
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError(format!("json column: {e}"))
+}
+
+fn delivery_from(r: &SqliteRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: r.get("id"),
+        meeting_id: r.get("meeting_id"),
+        step: r.get("step"),
+        recipient: r.get("recipient"),
+        region_key: r.get("region_key"),
+        notice: serde_json::from_str::<Notice>(r.get("notice")).map_err(json_err)?,
+        nonce: r.get("nonce"),
+        attempts: r.get::<i64, _>("attempts") as u32,
+        state: r.get("state"),
+        via: r.get("via"),
+        error: r.get("error"),
+    })
+}
+
+async fn insert_deliveries(
+    tx: &mut sqlx::SqliteConnection,
+    deliveries: &[NewDelivery],
+    now: &str,
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for d in deliveries {
+        let notice = serde_json::to_string(&d.notice).map_err(json_err)?;
+        added += sqlx::query(
+            "INSERT OR IGNORE INTO deliveries
+               (meeting_id, step, recipient, region_key, notice, nonce, state, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        )
+        .bind(d.meeting_id)
+        .bind(&d.step)
+        .bind(&d.recipient)
+        .bind(&d.region_key)
+        .bind(notice)
+        .bind(&d.nonce)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("creating delivery"))?
+        .rows_affected() as usize;
+    }
+    Ok(added)
+}
+
+#[async_trait]
+impl ReminderStore for Store {
+    async fn meeting_setup(&self, meeting_id: i64) -> Result<MeetingSetup, StoreError> {
+        let row = sqlx::query("SELECT channel_id, policy FROM meetings WHERE id = ?")
+            .bind(meeting_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err("reading meeting setup"))?
+            .ok_or_else(|| StoreError(format!("meeting {meeting_id} missing")))?;
+        let policy = match row.get::<Option<String>, _>("policy") {
+            Some(p) => serde_json::from_str::<Policy>(&p).map_err(json_err)?,
+            None => Policy::default(),
+        };
+        let regions = sqlx::query(
+            "SELECT region_key, region_name FROM meeting_regions WHERE meeting_id = ? ORDER BY region_key",
+        )
+        .bind(meeting_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading meeting regions"))?
+        .iter()
+        .map(|r| (r.get("region_key"), r.get("region_name")))
+        .collect();
+        let organizers = sqlx::query(
+            "SELECT person_id FROM meeting_organizers WHERE meeting_id = ? ORDER BY person_id",
+        )
+        .bind(meeting_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading meeting organizers"))?
+        .iter()
+        .map(|r| PersonId(r.get("person_id")))
+        .collect();
+        Ok(MeetingSetup {
+            channel: row.get("channel_id"),
+            policy,
+            regions,
+            organizers,
+        })
+    }
+
+    async fn save_meeting_setup(
+        &self,
+        meeting_id: i64,
+        setup: &MeetingSetup,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let policy = serde_json::to_string(&setup.policy).map_err(json_err)?;
+        sqlx::query("UPDATE meetings SET channel_id = ?, policy = ? WHERE id = ?")
+            .bind(&setup.channel)
+            .bind(policy)
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("saving meeting setup"))?;
+        sqlx::query("DELETE FROM meeting_regions WHERE meeting_id = ?")
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("saving meeting regions"))?;
+        for (key, name) in &setup.regions {
+            sqlx::query(
+                "INSERT INTO meeting_regions (meeting_id, region_key, region_name) VALUES (?, ?, ?)",
+            )
+            .bind(meeting_id)
+            .bind(key)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("saving meeting regions"))?;
+        }
+        sqlx::query("DELETE FROM meeting_organizers WHERE meeting_id = ?")
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("saving meeting organizers"))?;
+        for person in &setup.organizers {
+            sqlx::query("INSERT INTO meeting_organizers (meeting_id, person_id) VALUES (?, ?)")
+                .bind(meeting_id)
+                .bind(&person.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("saving meeting organizers"))?;
+        }
+        tx.commit().await.map_err(db_err("commit"))
+    }
+
+    async fn replace_schedule(
+        &self,
+        meeting_id: i64,
+        steps: &[(Step, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "DELETE FROM reminder_steps WHERE meeting_id = ? AND state IN ('pending', 'expired')",
+        )
+        .bind(meeting_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("replacing schedule"))?;
+        for (step, due) in steps {
+            sqlx::query(
+                "INSERT OR IGNORE INTO reminder_steps (meeting_id, step, audience, due_at, state)
+                 VALUES (?, ?, ?, ?, 'pending')",
+            )
+            .bind(meeting_id)
+            .bind(&step.key)
+            .bind(step.audience.as_str())
+            .bind(ts(*due))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("replacing schedule"))?;
+        }
+        tx.commit().await.map_err(db_err("commit"))
+    }
+
+    async fn schedule(&self, meeting_id: i64) -> Result<Vec<StepState>, StoreError> {
+        sqlx::query(
+            "SELECT step, audience, due_at, state FROM reminder_steps WHERE meeting_id = ?
+             ORDER BY due_at, step",
+        )
+        .bind(meeting_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading schedule"))?
+        .iter()
+        .map(|r| {
+            Ok(StepState {
+                step: r.get("step"),
+                audience: Audience::parse(r.get("audience")).unwrap_or(Audience::Staff),
+                due_at: time(r.get("due_at"))?,
+                state: r.get("state"),
+            })
+        })
+        .collect()
+    }
+
+    async fn claim_due_steps(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+    ) -> Result<Vec<DueStep>, StoreError> {
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE reminder_steps SET claimed_by = ?1, claim_until = ?2
+             WHERE state = 'pending' AND due_at <= ?3
+               AND (claim_until IS NULL OR claim_until < ?3)
+             RETURNING meeting_id, step, audience, due_at",
+        )
+        .bind(worker)
+        .bind(ts(claim_until))
+        .bind(ts(now))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err("claiming steps"))?;
+        tx.commit().await.map_err(db_err("commit"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueStep {
+                    meeting_id: r.get("meeting_id"),
+                    step: r.get("step"),
+                    audience: Audience::parse(r.get("audience")).unwrap_or(Audience::Staff),
+                    due_at: time(r.get("due_at"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn settle_steps(
+        &self,
+        worker: &str,
+        meeting_id: i64,
+        settled: &[(String, &'static str)],
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let now = ts(self.clock.now());
+        for (step, state) in settled {
+            let changed = sqlx::query(
+                "UPDATE reminder_steps SET state = ?, settled_at = ?, claimed_by = NULL, claim_until = NULL
+                 WHERE meeting_id = ? AND step = ? AND state = 'pending' AND claimed_by = ?",
+            )
+            .bind(*state)
+            .bind(&now)
+            .bind(meeting_id)
+            .bind(step)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("settling step"))?
+            .rows_affected();
+            if changed == 0 {
+                // Another worker took it over (our claim ran out): leave everything to it.
+                tx.rollback().await.map_err(db_err("rollback"))?;
+                return Ok(false);
+            }
+        }
+        insert_deliveries(&mut tx, deliveries, &now).await?;
+        tx.commit().await.map_err(db_err("commit"))?;
+        Ok(true)
+    }
+
+    async fn add_deliveries(&self, deliveries: &[NewDelivery]) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let now = ts(self.clock.now());
+        let added = insert_deliveries(&mut tx, deliveries, &now).await?;
+        tx.commit().await.map_err(db_err("commit"))?;
+        Ok(added)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE deliveries SET state = 'sending', claimed_by = ?1, claim_until = ?2,
+                    attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM deliveries
+                 WHERE (state = 'pending' AND next_attempt_at <= ?3)
+                    OR (state = 'sending' AND claim_until < ?3)
+                 ORDER BY id LIMIT ?4)
+             RETURNING *",
+        )
+        .bind(worker)
+        .bind(ts(claim_until))
+        .bind(ts(now))
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err("claiming deliveries"))?;
+        tx.commit().await.map_err(db_err("commit"))?;
+        let mut out: Vec<Delivery> = rows.iter().map(delivery_from).collect::<Result<_, _>>()?;
+        out.sort_by_key(|d| d.id);
+        Ok(out)
+    }
+
+    async fn finish_delivery(
+        &self,
+        worker: &str,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        follow_ups: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let now = ts(self.clock.now());
+        let (state, next, via, error) = match outcome {
+            DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.clone()), None),
+            DeliveryOutcome::Retry { at, error } => ("pending", ts(*at), None, Some(error.clone())),
+            DeliveryOutcome::Failed { error } => ("failed", now.clone(), None, Some(error.clone())),
+            DeliveryOutcome::Cancelled { why } => {
+                ("cancelled", now.clone(), None, Some(why.clone()))
+            }
+        };
+        let changed = sqlx::query(
+            "UPDATE deliveries SET state = ?, next_attempt_at = ?, via = COALESCE(?, via), error = ?,
+                    sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                    claimed_by = NULL, claim_until = NULL
+             WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(via)
+        .bind(error)
+        .bind(state)
+        .bind(&now)
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("finishing delivery"))?
+        .rows_affected();
+        if changed == 0 {
+            tx.rollback().await.map_err(db_err("rollback"))?;
+            return Ok(false);
+        }
+        insert_deliveries(&mut tx, follow_ups, &now).await?;
+        tx.commit().await.map_err(db_err("commit"))?;
+        Ok(true)
+    }
+
+    async fn deliveries(&self, meeting_id: i64) -> Result<Vec<Delivery>, StoreError> {
+        sqlx::query("SELECT * FROM deliveries WHERE meeting_id = ? ORDER BY id")
+            .bind(meeting_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err("reading deliveries"))?
+            .iter()
+            .map(delivery_from)
+            .collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT min(t) AS t FROM (
+                 SELECT min(due_at) AS t FROM reminder_steps WHERE state = 'pending'
+                 UNION ALL
+                 SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'
+                 UNION ALL
+                 SELECT min(claim_until) FROM deliveries WHERE state = 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err("reading next due"))?;
+        row.get::<Option<String>, _>("t")
+            .map(|t| time(&t))
+            .transpose()
+    }
+}
