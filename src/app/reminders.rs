@@ -250,6 +250,16 @@ impl Reminders {
         setup: &MeetingSetup,
     ) -> Result<BTreeMap<String, (String, Vec<Person>)>, AssignmentError> {
         let people = self.people_store().people().await?;
+        Ok(participants_from(&people, setup))
+    }
+}
+
+/// The participating regions (key → name and staff) among these people.
+fn participants_from(
+    people: &[Person],
+    setup: &MeetingSetup,
+) -> BTreeMap<String, (String, Vec<Person>)> {
+    {
         let mut out: BTreeMap<String, (String, Vec<Person>)> = setup
             .regions
             .iter()
@@ -257,6 +267,7 @@ impl Reminders {
             .collect();
         let explicit = !setup.regions.is_empty();
         for p in people {
+            let p = p.clone();
             for g in &p.grants {
                 if g.role != Role::Staff || g.status != GrantStatus::Approved {
                     continue;
@@ -273,23 +284,25 @@ impl Reminders {
                 }
             }
         }
-        Ok(out)
+        out
     }
+}
 
+impl Reminders {
     /// Where every participating region stands, not submitted first.
     pub async fn status(&self, meeting_id: i64) -> Result<MeetingStatus, AssignmentError> {
         let meeting = self.meeting(meeting_id).await?;
         let setup = self.store.meeting_setup(meeting_id).await?;
-        self.status_of(&meeting, &setup).await
+        let participants = self.participants(&setup).await?;
+        self.status_of(&meeting, &participants).await
     }
 
     async fn status_of(
         &self,
         meeting: &Meeting,
-        setup: &MeetingSetup,
+        participants: &BTreeMap<String, (String, Vec<Person>)>,
     ) -> Result<MeetingStatus, AssignmentError> {
         let form = self.assignments.form_of(meeting).await?;
-        let participants = self.participants(setup).await?;
         let submissions = self.people_store().submissions(meeting.id).await?;
         let asked: Vec<(&str, Vec<&str>)> = form
             .sections
@@ -307,7 +320,7 @@ impl Reminders {
             .collect();
         let total: usize = asked.iter().map(|(_, q)| q.len()).sum();
         let mut regions = Vec::new();
-        for (key, (name, staff)) in participants {
+        for (key, (name, staff)) in participants.clone() {
             let submission = submissions.iter().find(|s| s.region_key == key);
             let answers = match submission {
                 Some(s) => self.people_store().answers(s.id).await?,
@@ -364,7 +377,8 @@ impl Reminders {
         self.organizer(by).await?;
         let meeting = self.meeting(meeting_id).await?;
         let setup = self.store.meeting_setup(meeting_id).await?;
-        let status = self.status_of(&meeting, &setup).await?;
+        let participants = self.participants(&setup).await?;
+        let status = self.status_of(&meeting, &participants).await?;
         let hour = self
             .clock
             .now()
@@ -382,7 +396,6 @@ impl Reminders {
                 None => "未提出の地域はありません。".into(),
             });
         }
-        let participants = self.participants(&setup).await?;
         let mut deliveries = Vec::new();
         let mut unstaffed = Vec::new();
         for r in &targets {
@@ -445,12 +458,20 @@ impl Reminders {
             .store
             .claim_due_steps(&self.worker, now, now + CLAIM)
             .await?;
+        if claimed.is_empty() {
+            return Ok(());
+        }
         let mut by_meeting: BTreeMap<i64, Vec<_>> = BTreeMap::new();
         for s in claimed {
             by_meeting.entry(s.meeting_id).or_default().push(s);
         }
+        // Everyone's roles, read once for all the meetings due.
+        let people = self.people_store().people().await?;
         for (meeting_id, due) in by_meeting {
-            if let Err(e) = self.expand_meeting(meeting_id, &due, now, report).await {
+            if let Err(e) = self
+                .expand_meeting(meeting_id, &due, &people, now, report)
+                .await
+            {
                 // One meeting's trouble must not stop the others; its claim runs out
                 // and the next tick tries again.
                 tracing::error!(meeting = meeting_id, error = %e, "reminder step failed");
@@ -463,6 +484,7 @@ impl Reminders {
         &self,
         meeting_id: i64,
         due: &[crate::domain::ports::DueStep],
+        people: &[Person],
         now: DateTime<Utc>,
         report: &mut TickReport,
     ) -> Result<(), Internal> {
@@ -472,12 +494,9 @@ impl Reminders {
             .await?
             .ok_or_else(|| Internal(format!("meeting {meeting_id} missing")))?;
         let setup = self.store.meeting_setup(meeting_id).await?;
+        let participants = participants_from(people, &setup);
         let status = self
-            .status_of(&meeting, &setup)
-            .await
-            .map_err(|e| Internal(e.to_string()))?;
-        let participants = self
-            .participants(&setup)
+            .status_of(&meeting, &participants)
             .await
             .map_err(|e| Internal(e.to_string()))?;
         let mut settled: Vec<(String, &'static str)> = Vec::new();

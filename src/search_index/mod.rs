@@ -108,7 +108,11 @@ fn sort_key(p: &Passage) -> u64 {
 pub struct TantivyIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// One write at a time in this process. The tantivy writer itself is opened for each
+    /// write and closed after it: it holds a lock on the directory, and a second nimo
+    /// process on the same data directory (two bots sharing the reminder schedule, or
+    /// `nimo ingest` while the bot runs) must be able to write too.
+    writing: Mutex<()>,
     fields: Fields,
     analyzer: Arc<JapaneseAnalyzer>,
     lexicon: String,
@@ -160,19 +164,17 @@ impl TantivyIndex {
         index
             .tokenizers()
             .register(BIGRAM, JapaneseTokenizer::bigram(analyzer.clone()));
-        let writer = index
-            .writer(64 * 1024 * 1024)
-            .map_err(err("opening writer"))?;
+        // Commits by another process show up by themselves; our own are reloaded at once.
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .map_err(err("opening reader"))?;
         let lexicon = analyzer.lexicon().fingerprint.clone();
         Ok(TantivyIndex {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writing: Mutex::new(()),
             fields,
             analyzer,
             lexicon,
@@ -219,10 +221,8 @@ impl TantivyIndex {
         documents: &[Document],
         prepare: impl FnOnce(&mut IndexWriter) -> Result<(), IndexError>,
     ) -> Result<(), IndexError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| IndexError("writer lock poisoned".into()))?;
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.open_writer()?;
         let result = (|| {
             prepare(&mut writer)?;
             for d in documents {
@@ -237,7 +237,27 @@ impl TantivyIndex {
         if result.is_err() {
             let _ = writer.rollback();
         }
+        // Finishing merges releases the directory lock for other processes.
+        if let Err(e) = writer.wait_merging_threads() {
+            tracing::warn!(error = %e, "index merge did not finish");
+        }
         result
+    }
+
+    /// The writer, waiting (up to 30 s) while another process holds it.
+    fn open_writer(&self) -> Result<IndexWriter, IndexError> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.index.writer(64 * 1024 * 1024) {
+                Ok(w) => return Ok(w),
+                Err(tantivy::TantivyError::LockFailure(..))
+                    if started.elapsed() < std::time::Duration::from_secs(30) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(IndexError(format!("opening writer: {e}"))),
+            }
+        }
     }
 
     fn passage(

@@ -54,6 +54,8 @@ pub enum Fault {
     /// The request takes effect, but the response is lost (a 502 from a proxy): a retry
     /// must not create a second message.
     CommitThenFail,
+    /// The request takes effect and the response never comes (the sender dies waiting).
+    CommitThenHang,
 }
 
 struct ScriptedFault {
@@ -87,6 +89,18 @@ struct Inner {
     dispatched_at: HashMap<u64, Instant>,
     gateway: Option<mpsc::UnboundedSender<GatewayCommand>>,
     registered_commands: Value,
+    /// Users whose DMs are closed to the bot (Discord answers 50007).
+    closed_dms: HashSet<u64>,
+}
+
+/// The DM channel of a user. Users below 3100 share DM_CHANNEL_ID (older tests talk to
+/// the bot there as several users); from 3100 on each has their own.
+pub fn dm_channel_of(user: u64) -> u64 {
+    if user < 3100 {
+        DM_CHANNEL_ID
+    } else {
+        DM_CHANNEL_ID * 1_000_000 + user
+    }
 }
 
 pub struct FakeDiscord {
@@ -470,6 +484,11 @@ impl FakeDiscord {
         });
     }
 
+    /// From now on the bot cannot DM this user (50007, as when DMs are closed).
+    pub fn close_dms(&self, user: u64) {
+        self.inner.lock().unwrap().closed_dms.insert(user);
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.inner.lock().unwrap().requests.clone()
     }
@@ -698,7 +717,7 @@ impl FakeDiscord {
             who,
             3,
             data,
-            channel != DM_CHANNEL_ID,
+            channel != DM_CHANNEL_ID && channel < DM_CHANNEL_ID * 1_000_000,
             Some(message.clone()),
         )
     }
@@ -867,6 +886,10 @@ async fn handle_rest(
         status: status.as_u16(),
     });
     changed.notify_waiters();
+    if status.as_u16() == 599 {
+        // The message exists; its sender never hears back.
+        std::future::pending::<()>().await;
+    }
     respond(status, &response, &headers)
 }
 
@@ -880,6 +903,7 @@ fn route(
     let mut i = inner.lock().unwrap();
     // Scripted faults come first.
     let mut commit_then_fail = false;
+    let mut hang = false;
     if let Some(f) = i
         .faults
         .iter_mut()
@@ -888,11 +912,15 @@ fn route(
         f.remaining -= 1;
         match f.fault.clone() {
             Fault::CommitThenFail => commit_then_fail = true,
+            Fault::CommitThenHang => hang = true,
             other => return fault_response(other),
         }
     }
     drop(i);
     let result = route_ok(method, path, body, addr, inner);
+    if hang {
+        return (StatusCode::from_u16(599).unwrap(), result.1, vec![]);
+    }
     if commit_then_fail {
         return (
             StatusCode::BAD_GATEWAY,
@@ -934,7 +962,7 @@ fn fault_response(fault: Fault) -> (StatusCode, Value, Vec<(&'static str, String
             json!({"message": "500: Internal Server Error", "code": 0}),
             vec![],
         ),
-        Fault::CommitThenFail => unreachable!("handled by route"),
+        Fault::CommitThenFail | Fault::CommitThenHang => unreachable!("handled by route"),
     }
 }
 
@@ -999,6 +1027,15 @@ fn route_ok(
         }
         ("POST", ["channels", channel, "messages"]) => {
             let channel: u64 = channel.parse().unwrap_or(0);
+            if let Some(user) = channel.checked_sub(DM_CHANNEL_ID * 1_000_000)
+                && i.closed_dms.contains(&user)
+            {
+                return (
+                    StatusCode::FORBIDDEN,
+                    json!({"message": "Cannot send messages to this user", "code": 50007}),
+                    vec![],
+                );
+            }
             let errors = validate_message(body, true);
             if !errors.is_empty() {
                 let (s, b) = invalid_form(&errors);
@@ -1025,10 +1062,16 @@ fn route_ok(
             i.messages.push(msg.clone());
             ok(msg)
         }
-        ("POST", ["users", "@me", "channels"]) => ok(json!({
-            "id": DM_CHANNEL_ID.to_string(), "type": 1,
-            "recipients": [user(body["recipient_id"].as_str().and_then(|s| s.parse().ok()).unwrap_or(USER_ID), "alice", false)]
-        })),
+        ("POST", ["users", "@me", "channels"]) => {
+            let recipient: u64 = body["recipient_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(USER_ID);
+            ok(json!({
+                "id": dm_channel_of(recipient).to_string(), "type": 1,
+                "recipients": [user(recipient, "alice", false)]
+            }))
+        }
         ("POST", ["interactions", id, token, "callback"]) => {
             let id: u64 = id.parse().unwrap_or(0);
             let Some((expected_token, at, kind)) = i.interactions.get(&id).cloned() else {
