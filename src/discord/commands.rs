@@ -222,6 +222,22 @@ fn meeting_option(cmd: &CommandInteraction) -> Option<i64> {
 
 /// The 事前課題 commands. Their answers are for the person alone (ephemeral); the form
 /// itself goes on in a DM.
+/// The meeting named in the command, or the latest one.
+async fn meeting_or_latest(
+    a: &crate::app::assignments::Assignments,
+    cmd: &CommandInteraction,
+) -> Option<i64> {
+    match meeting_option(cmd) {
+        Some(m) => Some(m),
+        None => a
+            .store()
+            .meetings()
+            .await
+            .ok()
+            .and_then(|ms| ms.first().map(|m| m.id)),
+    }
+}
+
 async fn assignment_command(bot: &Bot, cmd: &CommandInteraction) -> Result<(), BotError> {
     let ephemeral = json!({ "type": 5, "data": { "flags": 64 } });
     bot.rest
@@ -287,15 +303,7 @@ async fn assignment_command(bot: &Bot, cmd: &CommandInteraction) -> Result<(), B
             None => note("担当者をユーザーで指定してください。".into()),
         },
         STATUS => {
-            let meeting = match meeting_option(cmd) {
-                Some(m) => Some(m),
-                None => a
-                    .store()
-                    .meetings()
-                    .await
-                    .ok()
-                    .and_then(|ms| ms.first().map(|m| m.id)),
-            };
+            let meeting = meeting_or_latest(a, cmd).await;
             let organizer = a
                 .store()
                 .person(&person.0)
@@ -314,15 +322,7 @@ async fn assignment_command(bot: &Bot, cmd: &CommandInteraction) -> Result<(), B
             }
         }
         _ => {
-            let meeting = match meeting_option(cmd) {
-                Some(m) => Some(m),
-                None => a
-                    .store()
-                    .meetings()
-                    .await
-                    .ok()
-                    .and_then(|ms| ms.first().map(|m| m.id)),
-            };
+            let meeting = meeting_or_latest(a, cmd).await;
             match meeting {
                 None => note("会議がまだありません。".into()),
                 Some(m) => match a
