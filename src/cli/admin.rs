@@ -85,36 +85,16 @@ pub async fn meeting(
                     return Ok(ExitCode::from(2));
                 }
             };
-            let Some(deadline) = parse_jst(deadline) else {
-                writeln!(
-                    out,
-                    "締切「{deadline}」を読み取れませんでした（例: 2026-12-10 17:00）。"
-                )?;
-                return Ok(ExitCode::from(2));
+            let dates = match meeting_dates(Some(deadline), fiscal_year.as_deref(), date.as_deref())
+            {
+                Ok(d) => d,
+                Err(m) => {
+                    writeln!(out, "{m}")?;
+                    return Ok(ExitCode::from(2));
+                }
             };
-            let fiscal_year = match fiscal_year {
-                Some(y) => match parse_year(y) {
-                    Some(y) => Some(y),
-                    None => {
-                        writeln!(out, "年度「{y}」を読み取れませんでした。")?;
-                        return Ok(ExitCode::from(2));
-                    }
-                },
-                None => None,
-            };
-            let meeting_date = match date {
-                Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                    Ok(d) => Some(d),
-                    Err(_) => {
-                        writeln!(
-                            out,
-                            "開催日「{d}」を読み取れませんでした（例: 2026-12-20）。"
-                        )?;
-                        return Ok(ExitCode::from(2));
-                    }
-                },
-                None => None,
-            };
+            let deadline = dates.deadline.expect("a deadline was given");
+            let (fiscal_year, meeting_date) = (dates.fiscal_year, dates.date);
             let (form_id, version) = match form.split_once('@') {
                 Some((id, v)) => (id.to_string(), v.to_string()),
                 None => {
@@ -183,33 +163,17 @@ pub async fn meeting(
                 remove_regions: remove_region.clone(),
                 ..Default::default()
             };
-            if let Some(d) = deadline {
-                let Some(d) = parse_jst(d) else {
-                    writeln!(
-                        out,
-                        "締切「{d}」を読み取れませんでした（例: 2026-12-10 17:00）。"
-                    )?;
-                    return Ok(ExitCode::from(2));
+            let dates =
+                match meeting_dates(deadline.as_deref(), fiscal_year.as_deref(), date.as_deref()) {
+                    Ok(d) => d,
+                    Err(m) => {
+                        writeln!(out, "{m}")?;
+                        return Ok(ExitCode::from(2));
+                    }
                 };
-                edit.deadline = Some(d);
-            }
-            if let Some(y) = fiscal_year {
-                let Some(y) = parse_year(y) else {
-                    writeln!(out, "年度「{y}」を読み取れませんでした。")?;
-                    return Ok(ExitCode::from(2));
-                };
-                edit.fiscal_year = Some(y);
-            }
-            if let Some(d) = date {
-                let Ok(d) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") else {
-                    writeln!(
-                        out,
-                        "開催日「{d}」を読み取れませんでした（例: 2026-12-20）。"
-                    )?;
-                    return Ok(ExitCode::from(2));
-                };
-                edit.meeting_date = Some(d);
-            }
+            edit.deadline = dates.deadline;
+            edit.fiscal_year = dates.fiscal_year;
+            edit.meeting_date = dates.date;
             let edit = match setup_edit(setup, edit) {
                 Ok(e) => e,
                 Err(m) => {
@@ -384,6 +348,40 @@ pub async fn people(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The dates an organizer types for a meeting (each optional), read in Japan time.
+struct MeetingDates {
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    fiscal_year: Option<i32>,
+    date: Option<chrono::NaiveDate>,
+}
+
+/// Reads the dates of `meeting create` and `meeting edit`, or says in Japanese which one
+/// could not be read.
+fn meeting_dates(
+    deadline: Option<&str>,
+    fiscal_year: Option<&str>,
+    date: Option<&str>,
+) -> Result<MeetingDates, String> {
+    Ok(MeetingDates {
+        deadline: deadline
+            .map(|d| {
+                parse_jst(d).ok_or_else(|| {
+                    format!("締切「{d}」を読み取れませんでした（例: 2026-12-10 17:00）。")
+                })
+            })
+            .transpose()?,
+        fiscal_year: fiscal_year
+            .map(|y| parse_year(y).ok_or_else(|| format!("年度「{y}」を読み取れませんでした。")))
+            .transpose()?,
+        date: date
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| format!("開催日「{d}」を読み取れませんでした（例: 2026-12-20）。"))
+            })
+            .transpose()?,
+    })
 }
 
 /// Turns the command line's setup options into an edit.
