@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use fake_discord::*;
 use nimo::discord::rest::{Rest, Secret};
 use nimo::discord::{BotConfig, intents};
-use nimo::domain::lexicon::Lexicon;
+use nimo::domain::search::lexicon::Lexicon;
 use serde_json::json;
 use serenity::all::{ClientBuilder, Context, EventHandler, Message, Ready};
 use serenity::http::HttpBuilder;

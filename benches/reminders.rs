@@ -21,7 +21,7 @@ use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
 use nimo::domain::people::{PersonId, Role};
 use nimo::domain::ports::{Courier, DeliveryError, NewMeeting};
-use nimo::domain::reminders::Notice;
+use nimo::domain::meetings::reminders::Notice;
 use nimo::setup::{self, Config};
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nimo::domain::lexicon::Lexicon;
-use nimo::domain::query::Ask;
+use nimo::domain::search::lexicon::Lexicon;
+use nimo::domain::search::query::Ask;
 use nimo::setup::{self, Config};
 use serde_json::json;
 use tantivy::collector::TopDocs;

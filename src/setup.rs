@@ -9,7 +9,7 @@ use crate::app::assignments::Assignments;
 use crate::app::reminders::Reminders;
 use crate::app::{Internal, Nimo};
 use crate::domain::clock::{Clock, SystemClock};
-use crate::domain::lexicon::{Lexicon, LexiconFiles};
+use crate::domain::search::lexicon::{Lexicon, LexiconFiles};
 use crate::search_index::TantivyIndex;
 use crate::store::Store;
 

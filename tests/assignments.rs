@@ -8,10 +8,10 @@ use chrono::Duration;
 use nimo::app::assignments::{AssignmentError, Assignments};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
-use nimo::domain::lexicon::Lexicon;
+use nimo::domain::search::lexicon::Lexicon;
 use nimo::domain::people::{PersonId, Role};
 use nimo::domain::ports::NewMeeting;
-use nimo::domain::query::Ask;
+use nimo::domain::search::query::Ask;
 use nimo::setup::{self, Config, Opened};
 
 fn clock() -> Arc<ManualClock> {

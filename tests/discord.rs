@@ -13,7 +13,7 @@ use fake_discord::*;
 use nimo::app::Nimo;
 use nimo::discord::rest::Secret;
 use nimo::discord::{BotConfig, RunningBot};
-use nimo::domain::lexicon::Lexicon;
+use nimo::domain::search::lexicon::Lexicon;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);

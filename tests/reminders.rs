@@ -10,10 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use nimo::app::reminders::{CLAIM, MeetingEdit};
 use nimo::domain::clock::{Clock, ManualClock, format_jst, parse_jst};
 use nimo::domain::forms::conversation::Input;
-use nimo::domain::lexicon::Lexicon;
+use nimo::domain::search::lexicon::Lexicon;
 use nimo::domain::people::{PersonId, Role};
 use nimo::domain::ports::{Courier, DeliveryError, NewMeeting};
-use nimo::domain::reminders::Notice;
+use nimo::domain::meetings::reminders::Notice;
 use nimo::setup::{self, Config, Opened};
 
 /// A courier that behaves like Discord for what matters here: a nonce already seen

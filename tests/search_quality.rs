@@ -6,8 +6,8 @@ mod gold;
 
 use std::path::PathBuf;
 
-use nimo::domain::lexicon::Lexicon;
-use nimo::domain::query::Ask;
+use nimo::domain::search::lexicon::Lexicon;
+use nimo::domain::search::query::Ask;
 
 /// Measured on the sample corpus (see README "Search quality"); a drop below these is a
 /// regression. Raise them when search improves.

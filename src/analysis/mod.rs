@@ -13,7 +13,7 @@ use lindera::dictionary::{DictionaryBuilder, DictionaryKind, Lattice, load_embed
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 
-use crate::domain::lexicon::Lexicon;
+use crate::domain::search::lexicon::Lexicon;
 use crate::domain::text::{is_japanese_char, is_katakana};
 
 /// One indexed or query term.

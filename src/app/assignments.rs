@@ -16,13 +16,13 @@ use crate::domain::forms::document::{
     csv_headers, csv_values, render_markdown, render_text, sections_text,
 };
 use crate::domain::forms::{Answers, FormDef};
-use crate::domain::meeting::Meeting;
-use crate::domain::passage::{Document, FORM_SUBMISSION, Passage, RegionSource};
+use crate::domain::meetings::meeting::Meeting;
+use crate::domain::search::passage::{Document, FORM_SUBMISSION, Passage, RegionSource};
 use crate::domain::people::{Grant, GrantStatus, Person, PersonId, Role};
 use crate::domain::ports::{
     AssignmentStore, ConversationState, NewMeeting, SourcedDocument, StoreError, Submission,
 };
-use crate::domain::region::{Region, RegionKind};
+use crate::domain::search::region::{Region, RegionKind};
 
 impl From<StoreError> for AssignmentError {
     fn from(e: StoreError) -> Self {

@@ -13,16 +13,16 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::domain::corpus;
+use crate::domain::search::corpus;
 use crate::domain::era::era_label;
-use crate::domain::lexicon::Lexicon;
-use crate::domain::passage::Document;
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::passage::Document;
 use crate::domain::ports::{DocumentStore, IndexState, PassageIndex, SourcedDocument};
-use crate::domain::query::{
+use crate::domain::search::query::{
     Ask, KnownRegion, QueryProblem, RegionDirectory, SearchRequest, Understood, understand,
 };
-use crate::domain::region::KEY_SEPARATOR;
-use crate::domain::search::SearchResults;
+use crate::domain::search::region::KEY_SEPARATOR;
+use crate::domain::search::results::SearchResults;
 
 /// Documents committed together during ingest (bounds memory on large runs).
 const INGEST_BATCH: usize = 200;

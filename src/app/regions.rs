@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::{Internal, Nimo};
-use crate::domain::figures::{Figure, extract};
-use crate::domain::passage::Passage;
-use crate::domain::query::{Expansion, KnownRegion, SearchRequest};
-use crate::domain::region::KEY_SEPARATOR;
-use crate::domain::topic::Topic;
+use crate::domain::search::figures::{Figure, extract};
+use crate::domain::search::passage::Passage;
+use crate::domain::search::query::{Expansion, KnownRegion, SearchRequest};
+use crate::domain::search::region::KEY_SEPARATOR;
+use crate::domain::search::topic::Topic;
 
 /// Passages read at most for one profile or roster.
 const READ_MAX: usize = 5_000;

@@ -19,13 +19,13 @@ use rand::Rng;
 use super::Internal;
 use super::assignments::{AssignmentError, Assignments};
 use crate::domain::clock::Clock;
-use crate::domain::meeting::Meeting;
+use crate::domain::meetings::meeting::Meeting;
 use crate::domain::people::{GrantStatus, Person, PersonId, Role};
 use crate::domain::ports::{
     AssignmentStore, Courier, Delivery, DeliveryError, DeliveryOutcome, MeetingSetup, NewDelivery,
     ReminderStore, StepState,
 };
-use crate::domain::reminders::{
+use crate::domain::meetings::reminders::{
     Audience, MAX_ATTEMPTS, MeetingStatus, Notice, Policy, Progress, RegionStatus, Step, backoff,
     catch_up, progress_text,
 };
@@ -516,9 +516,9 @@ impl Reminders {
                             // A rung no longer in the policy: treat it by its due time.
                             key: d.step.clone(),
                             when: if d.due_at >= meeting.deadline {
-                                crate::domain::reminders::When::After { minutes: 0 }
+                                crate::domain::meetings::reminders::When::After { minutes: 0 }
                             } else {
-                                crate::domain::reminders::When::DayOf {
+                                crate::domain::meetings::reminders::When::DayOf {
                                     at: chrono::NaiveTime::MIN,
                                 }
                             },

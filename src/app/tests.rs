@@ -2,8 +2,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::app::Nimo;
-use crate::domain::lexicon::Lexicon;
-use crate::domain::query::Ask;
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::query::Ask;
 
 async fn nimo() -> Arc<Nimo> {
     let opened = crate::setup::open_in_memory(Lexicon::embedded())

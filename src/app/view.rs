@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::Answer;
-use crate::domain::passage::Passage;
-use crate::domain::query::KnownRegion;
-use crate::domain::search::Hit;
-use crate::domain::snippet::{SNIPPET_CHARS, Snippet};
+use crate::domain::search::passage::Passage;
+use crate::domain::search::query::KnownRegion;
+use crate::domain::search::results::Hit;
+use crate::domain::search::snippet::{SNIPPET_CHARS, Snippet};
 
 /// Snippet text with matched words in Markdown bold.
 pub fn marked_snippet(snippet: &Snippet) -> String {

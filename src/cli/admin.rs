@@ -11,7 +11,7 @@ use crate::domain::clock::format_jst;
 use crate::domain::clock::parse_jst;
 use crate::domain::people::{GrantStatus, Role};
 use crate::domain::ports::NewMeeting;
-use crate::domain::reminders::{Policy, progress_text};
+use crate::domain::meetings::reminders::{Policy, progress_text};
 use crate::setup::Opened;
 
 fn refused(out: &mut impl Write, e: AssignmentError) -> anyhow::Result<ExitCode> {
@@ -439,7 +439,7 @@ impl crate::domain::ports::Courier for ConsoleCourier {
     async fn to_person(
         &self,
         person: &crate::domain::people::PersonId,
-        notice: &crate::domain::reminders::Notice,
+        notice: &crate::domain::meetings::reminders::Notice,
         _nonce: &str,
     ) -> Result<(), crate::domain::ports::DeliveryError> {
         let text = super::render::notice(notice);
@@ -453,7 +453,7 @@ impl crate::domain::ports::Courier for ConsoleCourier {
     async fn to_channel(
         &self,
         channel: &str,
-        notice: &crate::domain::reminders::Notice,
+        notice: &crate::domain::meetings::reminders::Notice,
         _nonce: &str,
     ) -> Result<(), crate::domain::ports::DeliveryError> {
         let text = super::render::notice(notice);

@@ -9,7 +9,7 @@ use crate::app::assignments::{AssignmentError, Assignments};
 use crate::app::{AskError, Nimo};
 use crate::domain::forms::conversation::{Command, Input, Message};
 use crate::domain::people::PersonId;
-use crate::domain::query::{Ask, DEFAULT_LIMIT};
+use crate::domain::search::query::{Ask, DEFAULT_LIMIT};
 
 const HELP: &str = "\
 使い方: 質問をそのまま入力してください。

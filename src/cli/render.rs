@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use crate::app::{Answer, IngestReport};
 use crate::domain::era::era_label;
-use crate::domain::lexicon::Lexicon;
-use crate::domain::query::{QueryProblem, RegionDirectory, describe_filters};
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::query::{QueryProblem, RegionDirectory, describe_filters};
 
 /// How matched words are emphasized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,9 +193,9 @@ fn abbreviate(items: &[String], n: usize) -> String {
 }
 
 /// A reminder, digest or flag as plain text (Japan time written out).
-pub fn notice(n: &crate::domain::reminders::Notice) -> String {
+pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
     use crate::domain::clock::format_jst;
-    use crate::domain::reminders::Notice;
+    use crate::domain::meetings::reminders::Notice;
     match n {
         Notice::Reminder {
             meeting_name,

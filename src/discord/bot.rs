@@ -21,7 +21,7 @@ use crate::app::{AskError, Nimo};
 use crate::domain::forms::conversation::{self, Command, Input};
 use crate::domain::people::PersonId;
 use crate::domain::ports::PageStore;
-use crate::domain::query::Ask;
+use crate::domain::search::query::Ask;
 
 /// The custom id of 事前課題 buttons (`nimo:form:{command}`) and of its input form.
 const FORM_BUTTON: &str = "nimo:form:";
@@ -231,9 +231,9 @@ impl Bot {
         let keys = directory.resolve(typed, self.nimo.lexicon());
         let Some(key) = keys.first() else {
             return vec![render::problem(
-                &crate::domain::query::QueryProblem::UnknownRegion {
+                &crate::domain::search::query::QueryProblem::UnknownRegion {
                     typed: typed.to_string(),
-                    suggestions: crate::domain::query::suggest_regions(
+                    suggestions: crate::domain::search::query::suggest_regions(
                         typed,
                         &directory,
                         self.nimo.lexicon(),
@@ -273,7 +273,7 @@ impl Bot {
         let lex = self.nimo.lexicon();
         let Some(t) = lex.taxonomy.resolve(topic, &lex.normalizer).cloned() else {
             return vec![render::problem(
-                &crate::domain::query::QueryProblem::UnknownTopic {
+                &crate::domain::search::query::QueryProblem::UnknownTopic {
                     typed: topic.to_string(),
                     suggestions: lex
                         .taxonomy

@@ -9,7 +9,7 @@ use super::bot::{Bot, BotError};
 use super::limits::{CHOICE_NAME, CHOICE_VALUE, CHOICES, clip};
 use super::render;
 use crate::domain::era::find_years;
-use crate::domain::query::{Ask, MAX_QUESTION_CHARS};
+use crate::domain::search::query::{Ask, MAX_QUESTION_CHARS};
 use crate::domain::text::nfkc;
 
 pub const ASK: &str = "質問";

@@ -14,7 +14,7 @@ use super::limits::{Button, COLOR_ANSWER, COLOR_NOTE, EMBED_DESCRIPTION, Embed, 
 use super::rest::RestError;
 use crate::domain::people::PersonId;
 use crate::domain::ports::{Courier, DeliveryError};
-use crate::domain::reminders::{MeetingStatus, Notice, Progress, progress_text};
+use crate::domain::meetings::reminders::{MeetingStatus, Notice, Progress, progress_text};
 
 /// `nimo:resume:{meeting}`: open the form of that meeting.
 pub const RESUME_BUTTON: &str = "nimo:resume:";

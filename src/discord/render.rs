@@ -4,9 +4,9 @@
 use crate::app::Answer;
 use crate::app::regions::{RegionProfile, Roster};
 use crate::domain::era::era_label;
-use crate::domain::lexicon::Lexicon;
-use crate::domain::query::{QueryProblem, describe_filters};
-use crate::domain::region::RegionKind;
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::query::{QueryProblem, describe_filters};
+use crate::domain::search::region::RegionKind;
 
 use super::limits::{
     Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, Embed, Reply, clip,

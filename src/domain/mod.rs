@@ -1,20 +1,20 @@
-//! The domain core: regions, topics, documents and passages, questions and answers.
-//! It knows nothing of Discord, SQL or tantivy; adapters implement its ports.
+//! The domain core: what nimo knows of the にも包括 programme, in its own words. It knows
+//! nothing of Discord, SQL or tantivy; adapters implement its ports.
+//!
+//! - `search/`: documents and passages, regions, topics, the lexicon, understanding a
+//!   question (the knowledge advisors ask about)
+//! - `forms/`: 事前課題 forms as data, answers, the guided conversation
+//! - `meetings/`: meetings and deadlines, the reminder ladder, status and notices
+//! - `people`: roles and who may do what; `ids`: the identifiers of stored things
+//! - `clock`, `era`, `text`: time in Japan, era years, Japanese text normalization
+//! - `ports/`: what the core needs from the world
 
 pub mod clock;
-pub mod corpus;
 pub mod era;
-pub mod figures;
 pub mod forms;
-pub mod lexicon;
-pub mod meeting;
-pub mod passage;
+pub mod ids;
+pub mod meetings;
 pub mod people;
 pub mod ports;
-pub mod query;
-pub mod region;
-pub mod reminders;
 pub mod search;
-pub mod snippet;
 pub mod text;
-pub mod topic;

@@ -24,11 +24,11 @@ use tantivy::{
 };
 
 use crate::analysis::JapaneseAnalyzer;
-use crate::domain::passage::{Document, Passage};
+use crate::domain::search::passage::{Document, Passage};
 use crate::domain::ports::{IndexError, IndexState, PassageIndex};
-use crate::domain::query::SearchRequest;
-use crate::domain::search::{Hit, SearchResults};
-use crate::domain::snippet::{SNIPPET_CHARS, Snippet};
+use crate::domain::search::query::SearchRequest;
+use crate::domain::search::results::{Hit, SearchResults};
+use crate::domain::search::snippet::{SNIPPET_CHARS, Snippet};
 use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
 
 /// Bumped whenever the schema or the analysis changes in a way the lexicon fingerprint

@@ -2,8 +2,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
 use super::*;
-use crate::domain::corpus::parse_text;
-use crate::domain::lexicon::Lexicon;
+use crate::domain::search::corpus::parse_text;
+use crate::domain::search::lexicon::Lexicon;
 
 static ANALYZER: LazyLock<Arc<JapaneseAnalyzer>> =
     LazyLock::new(|| Arc::new(JapaneseAnalyzer::new(Lexicon::embedded()).unwrap()));

@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, db_err};
 use crate::domain::forms::{Answer, Answers, FormDef, Op};
-use crate::domain::meeting::Meeting;
+use crate::domain::meetings::meeting::Meeting;
 use crate::domain::people::{Grant, GrantStatus, Person, PersonId, Role};
 use crate::domain::ports::{
     AssignmentStore, ConversationState, NewMeeting, StoreError, Submission, SubmittedVersion,

@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{Store, db_err};
-use crate::domain::passage::{Document, Passage, RegionSource};
+use crate::domain::search::passage::{Document, Passage, RegionSource};
 use crate::domain::ports::{DocumentStore, SourceFingerprint, SourcedDocument, StoreError};
-use crate::domain::query::KnownRegion;
-use crate::domain::region::{Region, RegionKind};
+use crate::domain::search::query::KnownRegion;
+use crate::domain::search::region::{Region, RegionKind};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError(format!("json column: {e}"))

@@ -12,7 +12,7 @@ use crate::domain::ports::{
     Delivery, DeliveryOutcome, DueStep, MeetingSetup, NewDelivery, ReminderStore, StepState,
     StoreError,
 };
-use crate::domain::reminders::{Audience, Notice, Policy, Step};
+use crate::domain::meetings::reminders::{Audience, Notice, Policy, Step};
 
 /// Times in these tables are compared as text: always UTC, whole seconds, 'Z'.
 fn ts(t: DateTime<Utc>) -> String {

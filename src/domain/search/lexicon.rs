@@ -13,7 +13,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::region::{Area, Gazetteer};
-use super::text::Normalizer;
+use crate::domain::text::Normalizer;
 use super::topic::{Taxonomy, Topic};
 
 /// The raw files of a lexicon.
@@ -31,12 +31,12 @@ impl LexiconFiles {
     /// The lexicon compiled into this binary.
     pub fn embedded() -> LexiconFiles {
         LexiconFiles {
-            topics: include_str!("../../index/topics.toml").to_string(),
-            language: include_str!("../../index/language.toml").to_string(),
-            sections: include_str!("../../index/sections.toml").to_string(),
-            userdict: include_str!("../../index/userdict.csv").to_string(),
-            municipalities: include_str!("../../index/gazetteer/municipalities.tsv").to_string(),
-            areas: include_str!("../../index/gazetteer/areas.toml").to_string(),
+            topics: include_str!("../../../index/topics.toml").to_string(),
+            language: include_str!("../../../index/language.toml").to_string(),
+            sections: include_str!("../../../index/sections.toml").to_string(),
+            userdict: include_str!("../../../index/userdict.csv").to_string(),
+            municipalities: include_str!("../../../index/gazetteer/municipalities.tsv").to_string(),
+            areas: include_str!("../../../index/gazetteer/areas.toml").to_string(),
         }
     }
 

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::passage::Document;
-use super::query::{KnownRegion, SearchRequest};
-use super::search::SearchResults;
+use crate::domain::search::passage::Document;
+use crate::domain::search::query::{KnownRegion, SearchRequest};
+use crate::domain::search::results::SearchResults;
 
 /// Errors from an index adapter. Messages are for logs, not for users.
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +116,7 @@ pub struct Submission {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmittedVersion {
     pub version: u32,
-    pub answers: super::forms::Answers,
+    pub answers: crate::domain::forms::Answers,
     pub submitted_at: chrono::DateTime<chrono::Utc>,
     pub submitted_by: String,
 }
@@ -125,7 +125,7 @@ pub struct SubmittedVersion {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationState {
     pub submission_id: i64,
-    pub cursor: super::forms::Cursor,
+    pub cursor: crate::domain::forms::Cursor,
     /// While active, a person's messages (DMs, terminal lines) answer the form.
     pub active: bool,
 }
@@ -145,36 +145,36 @@ pub struct NewMeeting {
 #[async_trait]
 pub trait AssignmentStore: Send + Sync {
     /// Stores a form version; an existing id@version with another definition is refused.
-    async fn save_form(&self, form: &super::forms::FormDef) -> Result<bool, StoreError>;
+    async fn save_form(&self, form: &crate::domain::forms::FormDef) -> Result<bool, StoreError>;
     async fn form(
         &self,
         id: &str,
         version: &str,
-    ) -> Result<Option<super::forms::FormDef>, StoreError>;
-    async fn forms(&self) -> Result<Vec<super::forms::FormDef>, StoreError>;
+    ) -> Result<Option<crate::domain::forms::FormDef>, StoreError>;
+    async fn forms(&self) -> Result<Vec<crate::domain::forms::FormDef>, StoreError>;
 
     async fn create_meeting(
         &self,
         meeting: &NewMeeting,
-    ) -> Result<super::meeting::Meeting, StoreError>;
-    async fn update_meeting(&self, meeting: &super::meeting::Meeting) -> Result<(), StoreError>;
-    async fn meeting(&self, id: i64) -> Result<Option<super::meeting::Meeting>, StoreError>;
-    async fn meetings(&self) -> Result<Vec<super::meeting::Meeting>, StoreError>;
+    ) -> Result<crate::domain::meetings::meeting::Meeting, StoreError>;
+    async fn update_meeting(&self, meeting: &crate::domain::meetings::meeting::Meeting) -> Result<(), StoreError>;
+    async fn meeting(&self, id: i64) -> Result<Option<crate::domain::meetings::meeting::Meeting>, StoreError>;
+    async fn meetings(&self) -> Result<Vec<crate::domain::meetings::meeting::Meeting>, StoreError>;
 
     async fn ensure_person(
         &self,
-        id: &super::people::PersonId,
+        id: &crate::domain::people::PersonId,
         name: &str,
     ) -> Result<(), StoreError>;
     async fn person(
         &self,
-        id: &super::people::PersonId,
-    ) -> Result<Option<super::people::Person>, StoreError>;
-    async fn people(&self) -> Result<Vec<super::people::Person>, StoreError>;
+        id: &crate::domain::people::PersonId,
+    ) -> Result<Option<crate::domain::people::Person>, StoreError>;
+    async fn people(&self) -> Result<Vec<crate::domain::people::Person>, StoreError>;
     async fn set_grant(
         &self,
-        grant: &super::people::Grant,
-        decided_by: Option<&super::people::PersonId>,
+        grant: &crate::domain::people::Grant,
+        decided_by: Option<&crate::domain::people::PersonId>,
     ) -> Result<(), StoreError>;
 
     async fn submission(
@@ -192,31 +192,31 @@ pub trait AssignmentStore: Send + Sync {
         form_version: &str,
     ) -> Result<Submission, StoreError>;
     async fn submissions(&self, meeting_id: i64) -> Result<Vec<Submission>, StoreError>;
-    async fn answers(&self, submission_id: i64) -> Result<super::forms::Answers, StoreError>;
+    async fn answers(&self, submission_id: i64) -> Result<crate::domain::forms::Answers, StoreError>;
     /// Applies a conversation turn in one transaction: answer changes, then the person's
     /// conversation state. A submitted submission whose answers change becomes amended.
     async fn apply_turn(
         &self,
-        person: &super::people::PersonId,
+        person: &crate::domain::people::PersonId,
         submission_id: i64,
-        ops: &[super::forms::Op],
+        ops: &[crate::domain::forms::Op],
         state: &ConversationState,
     ) -> Result<(), StoreError>;
     /// Records the current answers as the next submitted version; returns it.
     async fn submit(
         &self,
         submission_id: i64,
-        by: &super::people::PersonId,
+        by: &crate::domain::people::PersonId,
     ) -> Result<SubmittedVersion, StoreError>;
     async fn versions(&self, submission_id: i64) -> Result<Vec<SubmittedVersion>, StoreError>;
 
     async fn conversation(
         &self,
-        person: &super::people::PersonId,
+        person: &crate::domain::people::PersonId,
     ) -> Result<Option<ConversationState>, StoreError>;
     async fn set_conversation(
         &self,
-        person: &super::people::PersonId,
+        person: &crate::domain::people::PersonId,
         state: &ConversationState,
     ) -> Result<(), StoreError>;
 }
@@ -228,10 +228,10 @@ pub trait AssignmentStore: Send + Sync {
 pub struct MeetingSetup {
     /// Where fallbacks and digests may be posted (a Discord channel id).
     pub channel: Option<String>,
-    pub policy: super::reminders::Policy,
+    pub policy: crate::domain::meetings::reminders::Policy,
     /// Participating regions (key, name). Empty: every region with registered staff.
     pub regions: Vec<(String, String)>,
-    pub organizers: Vec<super::people::PersonId>,
+    pub organizers: Vec<crate::domain::people::PersonId>,
 }
 
 /// A rung of a meeting's ladder that is due and now claimed by one worker.
@@ -239,7 +239,7 @@ pub struct MeetingSetup {
 pub struct DueStep {
     pub meeting_id: i64,
     pub step: String,
-    pub audience: super::reminders::Audience,
+    pub audience: crate::domain::meetings::reminders::Audience,
     pub due_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -247,7 +247,7 @@ pub struct DueStep {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepState {
     pub step: String,
-    pub audience: super::reminders::Audience,
+    pub audience: crate::domain::meetings::reminders::Audience,
     pub due_at: chrono::DateTime<chrono::Utc>,
     /// pending, done, merged or expired.
     pub state: String,
@@ -261,7 +261,7 @@ pub struct NewDelivery {
     /// A person id, or `channel:ID` for a post in a channel.
     pub recipient: String,
     pub region_key: String,
-    pub notice: super::reminders::Notice,
+    pub notice: crate::domain::meetings::reminders::Notice,
     pub nonce: String,
 }
 
@@ -272,7 +272,7 @@ pub struct Delivery {
     pub step: String,
     pub recipient: String,
     pub region_key: String,
-    pub notice: super::reminders::Notice,
+    pub notice: crate::domain::meetings::reminders::Notice,
     pub nonce: String,
     /// Attempts so far, this one included.
     pub attempts: u32,
@@ -317,7 +317,7 @@ pub trait ReminderStore: Send + Sync {
     async fn replace_schedule(
         &self,
         meeting_id: i64,
-        steps: &[(super::reminders::Step, chrono::DateTime<chrono::Utc>)],
+        steps: &[(crate::domain::meetings::reminders::Step, chrono::DateTime<chrono::Utc>)],
     ) -> Result<(), StoreError>;
     async fn schedule(&self, meeting_id: i64) -> Result<Vec<StepState>, StoreError>;
     /// Claims every pending rung due at `now` that nobody holds.
@@ -381,15 +381,15 @@ pub trait Courier: Send + Sync {
     /// A direct message to a person.
     async fn to_person(
         &self,
-        person: &super::people::PersonId,
-        notice: &super::reminders::Notice,
+        person: &crate::domain::people::PersonId,
+        notice: &crate::domain::meetings::reminders::Notice,
         nonce: &str,
     ) -> Result<(), DeliveryError>;
     /// A post in a channel.
     async fn to_channel(
         &self,
         channel: &str,
-        notice: &super::reminders::Notice,
+        notice: &crate::domain::meetings::reminders::Notice,
         nonce: &str,
     ) -> Result<(), DeliveryError>;
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::era::{era_label, find_years};
+use crate::domain::era::{era_label, find_years};
 use super::lexicon::Lexicon;
 use super::region::{KEY_SEPARATOR, Region, RegionKind};
-use super::text::{char_len, clean_control, truncate_chars};
+use crate::domain::text::{char_len, clean_control, truncate_chars};
 
 /// Questions longer than this are cut (with a note): nobody types more, and pasted
 /// documents should not stall the search.

@@ -18,7 +18,7 @@ mod layout;
 
 use std::collections::HashMap;
 
-use super::era::find_years;
+use crate::domain::era::find_years;
 use super::lexicon::Lexicon;
 use super::passage::{Document, FORM_MATERIAL, Passage, RegionSource};
 use super::region::{Region, RegionKind};

@@ -12,7 +12,7 @@ use std::fmt;
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 
-use super::text::nfkc;
+use crate::domain::text::nfkc;
 
 /// What sort of place a region is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -577,10 +577,10 @@ pub(crate) mod tests {
 
     pub(crate) fn gazetteer() -> Gazetteer {
         let areas: toml::Value =
-            toml::from_str(include_str!("../../index/gazetteer/areas.toml")).unwrap();
+            toml::from_str(include_str!("../../../index/gazetteer/areas.toml")).unwrap();
         let areas: Vec<Area> = areas["areas"].clone().try_into().unwrap();
         Gazetteer::from_tsv(
-            include_str!("../../index/gazetteer/municipalities.tsv"),
+            include_str!("../../../index/gazetteer/municipalities.tsv"),
             areas,
         )
         .unwrap()

@@ -4,7 +4,7 @@
 use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
-use super::text::Normalizer;
+use crate::domain::text::Normalizer;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Topic {

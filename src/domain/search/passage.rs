@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::era::era_label;
+use crate::domain::era::era_label;
 use super::region::Region;
 
 /// Form kinds, as labels (forms themselves are data, see `index/sections.toml`).

@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use super::era::{era_label, find_years};
-use super::text::nfkc;
+use crate::domain::era::{era_label, find_years};
+use crate::domain::text::nfkc;
 
 /// One figure: 「人口 920,471人（令和3年度時点）」.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::domain::era::find_years;
-use crate::domain::lexicon::{FormLayout, Lexicon};
-use crate::domain::region::Region;
+use crate::domain::search::lexicon::{FormLayout, Lexicon};
+use crate::domain::search::region::Region;
 use crate::domain::text::clean_control;
 
 use super::PREAMBLE_SECTION;

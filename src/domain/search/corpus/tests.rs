@@ -1,6 +1,6 @@
 use super::*;
-use crate::domain::lexicon::Lexicon;
-use crate::domain::passage::{FORM_JICHITAI_SHEET, FORM_JIZEN_KADAI};
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::passage::{FORM_JICHITAI_SHEET, FORM_JIZEN_KADAI};
 
 fn corpus(name: &str) -> String {
     let path = format!("{}/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
