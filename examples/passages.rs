@@ -1,4 +1,4 @@
-use nimo::domain::{corpus, lexicon::Lexicon};
+use nimo::domain::search::{corpus, lexicon::Lexicon};
 fn main() {
     let lex = Lexicon::embedded();
     for path in std::env::args().skip(1) {
