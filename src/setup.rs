@@ -1,13 +1,19 @@
-//! Wiring: builds the service from configuration. `main` and the test harnesses call this;
-//! nothing else constructs adapters.
+//! The composition root: builds every adapter and every service from configuration, the
+//! Discord bot included. `main` and the test harnesses call this; nothing else constructs
+//! adapters.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::analysis::JapaneseAnalyzer;
 use crate::app::assignments::Assignments;
+use crate::app::library::Library;
+use crate::app::meetings::Meetings;
+use crate::app::pages::Pages;
 use crate::app::reminders::Reminders;
-use crate::app::{Internal, Nimo};
+use crate::app::{App, AppError};
+use crate::discord::{self, BotConfig, RunningBot};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::search::lexicon::{Lexicon, LexiconFiles};
 use crate::search_index::TantivyIndex;
@@ -31,46 +37,49 @@ impl Config {
         self.data_dir.join("index")
     }
 
-    pub fn lexicon(&self) -> Result<Arc<Lexicon>, Internal> {
+    pub fn lexicon(&self) -> Result<Arc<Lexicon>, AppError> {
         let files = match &self.lexicon_dir {
-            Some(dir) => LexiconFiles::from_dir(dir).map_err(|e| Internal(e.to_string()))?,
+            Some(dir) => LexiconFiles::from_dir(dir)
+                .map_err(|e| AppError::internal(format!("reading the lexicon: {e}")))?,
             None => LexiconFiles::embedded(),
         };
-        Ok(Arc::new(
-            Lexicon::parse(&files).map_err(|e| Internal(e.to_string()))?,
-        ))
+        Ok(Arc::new(Lexicon::parse(&files).map_err(|e| {
+            AppError::internal(format!("parsing the lexicon: {e}"))
+        })?))
     }
 }
 
-/// Everything a front end needs.
+/// nimo opened on a data directory: the use cases, and the database to close at the end.
 pub struct Opened {
-    pub nimo: Arc<Nimo>,
-    pub assignments: Arc<Assignments>,
-    pub reminders: Arc<Reminders>,
-    pub store: Store,
-    pub analyzer: Arc<JapaneseAnalyzer>,
-    pub clock: Arc<dyn Clock>,
+    pub app: Arc<App>,
+    store: Store,
 }
 
-/// Opens the database and the index in the data directory and wires the service.
-pub async fn open(config: &Config) -> Result<Opened, Internal> {
+impl Opened {
+    /// Closes the database cleanly (checkpointing its log).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+/// Opens the database and the index in the data directory and wires the services.
+pub async fn open(config: &Config) -> Result<Opened, AppError> {
     open_with_clock(config, Arc::new(SystemClock)).await
 }
 
 /// `open`, with time from `clock` (tests and simulations move it by hand).
-pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, Internal> {
+pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, AppError> {
     let lexicon = config.lexicon()?;
-    let analyzer =
-        Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
+    let analyzer = analyzer(&lexicon)?;
     let store = Store::open(&config.database_path())
         .await?
         .with_clock(clock.clone());
-    let index = TantivyIndex::open(&config.index_dir(), analyzer.clone())?;
-    wire(lexicon, analyzer, store, index, clock).await
+    let index = TantivyIndex::open(&config.index_dir(), analyzer)?;
+    wire(lexicon, store, index, clock).await
 }
 
-/// The same service entirely in memory (tests, benchmarks, trying without a data dir).
-pub async fn open_in_memory(lexicon: Arc<Lexicon>) -> Result<Opened, Internal> {
+/// The same services entirely in memory (tests, benchmarks, trying without a data dir).
+pub async fn open_in_memory(lexicon: Arc<Lexicon>) -> Result<Opened, AppError> {
     open_in_memory_with_clock(lexicon, Arc::new(SystemClock)).await
 }
 
@@ -78,35 +87,66 @@ pub async fn open_in_memory(lexicon: Arc<Lexicon>) -> Result<Opened, Internal> {
 pub async fn open_in_memory_with_clock(
     lexicon: Arc<Lexicon>,
     clock: Arc<dyn Clock>,
-) -> Result<Opened, Internal> {
-    let analyzer =
-        Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(|e| Internal(e.to_string()))?);
+) -> Result<Opened, AppError> {
+    let analyzer = analyzer(&lexicon)?;
     let store = Store::in_memory().await?.with_clock(clock.clone());
-    let index = TantivyIndex::in_memory(analyzer.clone())?;
-    wire(lexicon, analyzer, store, index, clock).await
+    let index = TantivyIndex::in_memory(analyzer)?;
+    wire(lexicon, store, index, clock).await
+}
+
+fn analyzer(lexicon: &Arc<Lexicon>) -> Result<Arc<JapaneseAnalyzer>, AppError> {
+    Ok(Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(
+        |e| AppError::internal(format!("the Japanese analyzer: {e}")),
+    )?))
 }
 
 async fn wire(
     lexicon: Arc<Lexicon>,
-    analyzer: Arc<JapaneseAnalyzer>,
     store: Store,
     index: TantivyIndex,
     clock: Arc<dyn Clock>,
-) -> Result<Opened, Internal> {
-    let nimo = Arc::new(Nimo::new(lexicon, Arc::new(store.clone()), Arc::new(index)).await?);
-    let assignments =
-        Arc::new(Assignments::new(nimo.clone(), Arc::new(store.clone()), clock.clone()).await?);
-    let reminders = Arc::new(Reminders::new(
-        assignments.clone(),
-        Arc::new(store.clone()),
+) -> Result<Opened, AppError> {
+    let shared = Arc::new(store.clone());
+    let library = Arc::new(Library::new(lexicon, shared.clone(), Arc::new(index)).await?);
+    let meetings = Arc::new(
+        Meetings::new(library.clone(), shared.clone(), shared.clone(), clock.clone()).await?,
+    );
+    let assignments = Arc::new(Assignments::new(
+        library.clone(),
+        meetings.clone(),
+        shared.clone(),
         clock.clone(),
     ));
+    let reminders = Arc::new(Reminders::new(
+        meetings.clone(),
+        shared.clone(),
+        shared.clone(),
+        clock.clone(),
+    ));
+    let pages = Arc::new(Pages::new(shared));
     Ok(Opened {
-        nimo,
-        assignments,
-        reminders,
+        app: Arc::new(App {
+            library,
+            meetings,
+            assignments,
+            reminders,
+            pages,
+            clock,
+        }),
         store,
-        analyzer,
-        clock,
     })
+}
+
+/// How often the reminder scheduler looks at the schedule at the least (it also wakes
+/// for the next thing due).
+pub const SCHEDULER_IDLE: Duration = Duration::from_secs(30);
+
+/// Connects the Discord bot with every service. With `scheduler`, this process also runs
+/// the reminder scheduler (checking at least that often), sending through the bot.
+pub async fn start_bot(
+    opened: &Opened,
+    config: BotConfig,
+    scheduler: Option<Duration>,
+) -> Result<RunningBot, serenity::Error> {
+    discord::start(config, opened.app.clone(), scheduler).await
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Answer;
+use super::library::Answer;
 use crate::domain::search::passage::Passage;
 use crate::domain::search::query::KnownRegion;
 use crate::domain::search::results::Hit;

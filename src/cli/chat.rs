@@ -5,9 +5,10 @@
 use std::io::{BufRead, Write};
 
 use super::render::{self, Emphasis};
-use crate::app::assignments::{AssignmentError, Assignments};
-use crate::app::{AskError, Nimo};
+use super::reply::say;
+use crate::app::App;
 use crate::domain::forms::conversation::{Command, Input, Message};
+use crate::domain::ids::MeetingId;
 use crate::domain::people::PersonId;
 use crate::domain::search::query::{Ask, DEFAULT_LIMIT};
 
@@ -29,8 +30,7 @@ const HELP: &str = "\
 ";
 
 /// Who is chatting, for 事前課題.
-pub struct Chatter<'a> {
-    pub assignments: &'a Assignments,
+pub struct Chatter {
     pub person: PersonId,
     pub name: String,
 }
@@ -62,23 +62,10 @@ fn write_messages(output: &mut impl Write, messages: &[Message]) -> std::io::Res
     Ok(())
 }
 
-fn refusal(output: &mut impl Write, e: AssignmentError) -> std::io::Result<()> {
-    match e {
-        AssignmentError::Refused(m) => writeln!(output, "{m}"),
-        AssignmentError::Internal(e) => {
-            tracing::error!(error = %e, "事前課題 failed in chat");
-            writeln!(
-                output,
-                "申し訳ありません、内部でエラーが起きました。入力済みの内容は保存されています。もう一度お試しください。"
-            )
-        }
-    }
-}
-
 /// Runs the chat until end of input or /終了. Returns the number of lines handled.
 pub async fn run(
-    nimo: &Nimo,
-    chatter: Option<Chatter<'_>>,
+    app: &App,
+    chatter: Option<Chatter>,
     input: impl BufRead,
     mut output: impl Write,
     emphasis: Emphasis,
@@ -94,7 +81,7 @@ pub async fn run(
         "/ヘルプ で使い方を表示します。終わるときは /終了 です。"
     )?;
     if let Some(c) = &chatter
-        && c.assignments.is_active(&c.person).await
+        && app.assignments.is_active(&c.person).await
     {
         writeln!(
             output,
@@ -139,9 +126,9 @@ pub async fn run(
         // While a form is being filled in, everything else answers it.
         if let Some(c) = &chatter
             && command.as_deref() != Some("事前課題")
-            && c.assignments.is_active(&c.person).await
+            && app.assignments.is_active(&c.person).await
         {
-            match c
+            match app
                 .assignments
                 .handle(&c.person, Input::Text(line.to_string()))
                 .await
@@ -152,7 +139,7 @@ pub async fn run(
                         writeln!(output, "（質問に戻りました。/事前課題 で再開できます。）")?;
                     }
                 }
-                Err(e) => refusal(&mut output, e)?,
+                Err(e) => write!(output, "{}", say(&e))?,
             }
             continue;
         }
@@ -166,11 +153,11 @@ pub async fn run(
                 continue;
             }
             Some("地域" | "regions") => {
-                write!(output, "{}", render::regions(&nimo.regions()))?;
+                write!(output, "{}", render::regions(&app.library.regions()))?;
                 continue;
             }
             Some("テーマ" | "topics") => {
-                write!(output, "{}", render::topics(nimo.lexicon()))?;
+                write!(output, "{}", render::topics(app.library.lexicon()))?;
                 continue;
             }
             Some("事前課題") => {
@@ -178,10 +165,10 @@ pub async fn run(
                 let meeting = rest
                     .split_whitespace()
                     .next()
-                    .and_then(|m| m.parse::<i64>().ok());
-                match c.assignments.begin(&c.person, &c.name, meeting, None).await {
+                    .and_then(|m| m.parse::<MeetingId>().ok());
+                match app.assignments.begin(&c.person, &c.name, meeting, None).await {
                     Ok(reply) => write_messages(&mut output, &reply.messages)?,
-                    Err(e) => refusal(&mut output, e)?,
+                    Err(e) => write!(output, "{}", say(&e))?,
                 }
                 continue;
             }
@@ -194,9 +181,9 @@ pub async fn run(
                     )?;
                     continue;
                 }
-                match c.assignments.request_staff(&c.person, &c.name, &rest).await {
+                match app.assignments.request_staff(&c.person, &c.name, &rest).await {
                     Ok(m) => writeln!(output, "{m}")?,
-                    Err(e) => refusal(&mut output, e)?,
+                    Err(e) => write!(output, "{}", say(&e))?,
                 }
                 continue;
             }
@@ -204,7 +191,7 @@ pub async fn run(
                 let Some(c) = &chatter else { continue };
                 let mut parts = rest.splitn(2, char::is_whitespace);
                 let (Some(Ok(meeting)), Some(region)) =
-                    (parts.next().map(str::parse::<i64>), parts.next())
+                    (parts.next().map(str::parse::<MeetingId>), parts.next())
                 else {
                     writeln!(
                         output,
@@ -212,13 +199,13 @@ pub async fn run(
                     )?;
                     continue;
                 };
-                match c
+                match app
                     .assignments
-                    .submitted_text(&c.person, meeting, region.trim())
+                    .submitted_text(&c.person, Some(meeting), region.trim())
                     .await
                 {
                     Ok(text) => writeln!(output, "{text}")?,
-                    Err(e) => refusal(&mut output, e)?,
+                    Err(e) => write!(output, "{}", say(&e))?,
                 }
                 continue;
             }
@@ -243,26 +230,19 @@ pub async fn run(
                 continue;
             }
         };
-        match nimo.ask(&ask).await {
+        match app.library.ask(&ask).await {
             Ok(answer) => {
                 write!(
                     output,
                     "{}",
-                    render::answer(&answer, nimo.lexicon(), emphasis)
+                    render::answer(&answer, app.library.lexicon(), emphasis)
                 )?;
                 last = answer.results.more.then_some(ask);
                 if last.is_some() {
                     writeln!(output, "（/次 で続きを表示します）")?;
                 }
             }
-            Err(AskError::Problem(p)) => write!(output, "{}", render::problem(&p))?,
-            Err(AskError::Internal(e)) => {
-                tracing::error!(error = %e, "answering in chat failed");
-                writeln!(
-                    output,
-                    "申し訳ありません、内部でエラーが起きました。もう一度お試しください。"
-                )?;
-            }
+            Err(e) => write!(output, "{}", say(&e))?,
         }
     }
     writeln!(output, "\nご利用ありがとうございました。")?;

@@ -1,24 +1,21 @@
-//! The command line: `nimo ingest | ask | regions | topics | export | inspect | chat`.
+//! The terminal front end: `nimo ingest | ask | regions | … | chat | bot`. This file
+//! declares the command line and dispatches each command to its own file under
+//! `commands/`; `chat` is the terminal conversation, `render` the Japanese text, `reply`
+//! the one place where failures become words.
 
-mod admin;
 pub mod chat;
+mod commands;
 pub mod render;
+mod reply;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::view::{AnswerView, HitView, RegionView};
-use crate::app::{AskError, IngestEvent};
-use crate::discord;
-use crate::domain::search::corpus;
-use crate::domain::era::find_years;
-use crate::domain::people::PersonId;
-use crate::domain::search::query::Ask;
-use crate::domain::text::nfkc;
-use crate::setup::{self, Config};
+use crate::domain::ids::MeetingId;
+use crate::setup::Config;
 use render::Emphasis;
 
 #[derive(Debug, Parser)]
@@ -142,7 +139,7 @@ pub enum MeetingCommand {
     /// Change a meeting: name, dates, form version, participants, organizers, reminders.
     /// A new deadline reschedules the reminders that have not been sent.
     Edit {
-        id: i64,
+        id: MeetingId,
         #[arg(long)]
         name: Option<String>,
         /// New submission deadline, Japan time.
@@ -165,16 +162,14 @@ pub enum MeetingCommand {
         setup: SetupArgs,
     },
     /// Where each region stands, and the reminder schedule.
-    Status {
-        id: i64,
-    },
+    Status { id: MeetingId },
     /// Send the reminders that are due now. Without Discord they are printed here (for
     /// people registered in the terminal); the bot sends them by itself.
     Remind,
     List,
     /// Write every submitted form of a meeting: meeting-ID.md, .csv (Excel-ready), .xlsx.
     Export {
-        id: i64,
+        id: MeetingId,
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
@@ -225,15 +220,6 @@ pub enum PeopleCommand {
     Pending,
 }
 
-/// `discord:123` stays as is; any other text is a terminal user's name.
-fn person_id(s: &str) -> PersonId {
-    if s.contains(':') {
-        PersonId(s.to_string())
-    } else {
-        PersonId::local(s)
-    }
-}
-
 impl Cli {
     /// True when this invocation runs the Discord bot.
     pub fn runs_bot(&self) -> bool {
@@ -243,23 +229,16 @@ impl Cli {
             _ => false,
         }
     }
-}
 
-fn config(cli: &Cli) -> Config {
-    Config {
-        data_dir: cli.data_dir.clone(),
-        lexicon_dir: cli.lexicon.clone(),
+    fn config(&self) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            lexicon_dir: self.lexicon.clone(),
+        }
     }
 }
 
-pub(crate) fn parse_year(s: &str) -> Option<i32> {
-    let n = nfkc(s.trim());
-    if let Ok(y) = n.parse::<i32>() {
-        return (1980..=2100).contains(&y).then_some(y);
-    }
-    find_years(&n).first().map(|m| m.fiscal_year)
-}
-
+/// Plain Markdown bold when the output is not a terminal (or NO_COLOR is set).
 fn emphasis() -> Emphasis {
     if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         Emphasis::Ansi
@@ -270,8 +249,9 @@ fn emphasis() -> Emphasis {
 
 /// Runs a command; `Ok(code)` for expected outcomes, `Err` for failures inside nimo.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config();
     if cli.runs_bot() {
-        return run_bot(&config(&cli)).await;
+        return commands::bot::run(&config).await;
     }
     let Some(command) = cli.command.as_ref() else {
         eprintln!(
@@ -280,42 +260,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     };
-    let config = config(&cli);
     if let Command::Inspect { path } = command {
-        return inspect(&config, path);
+        return commands::inspect::run(&config, path);
     }
-    let opened = setup::open(&config).await?;
-    let nimo = opened.nimo.clone();
+    let opened = crate::setup::open(&config).await?;
+    let app = &opened.app;
     let mut stdout = std::io::stdout().lock();
     let code = match command {
         Command::Ingest { paths, force } => {
-            let interactive = std::io::stderr().is_terminal();
-            let mut last_shown = 0usize;
-            let mut progress = move |e: IngestEvent| match e {
-                IngestEvent::Reading { done, total } if total >= 20 => {
-                    let pct = done * 100 / total.max(1);
-                    if interactive {
-                        eprint!("\r読み込み中 {done}/{total}（{pct}%）");
-                        if done == total {
-                            eprintln!();
-                        }
-                    } else if pct >= last_shown + 10 || done == total {
-                        eprintln!("読み込み中 {done}/{total}（{pct}%）");
-                        last_shown = pct;
-                    }
-                }
-                IngestEvent::Committing { documents } if documents >= 20 && interactive => {
-                    eprint!("\r{documents}件の文書を保存・索引中…");
-                }
-                _ => {}
-            };
-            let report = nimo.ingest(paths, *force, &mut progress).await?;
-            write!(stdout, "{}", render::ingest(&report))?;
-            if report.failed.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            commands::ingest::run(app, paths, *force, &mut stdout).await
         }
         Command::Ask {
             query,
@@ -326,221 +279,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             offset,
             json,
         } => {
-            let year = match year {
-                Some(y) => match parse_year(y) {
-                    Some(y) => Some(y),
-                    None => {
-                        eprintln!("年度「{y}」を読み取れませんでした（例: 2021、R3、令和3年度）。");
-                        return Ok(ExitCode::from(2));
-                    }
-                },
-                None => None,
-            };
-            let ask = Ask {
-                question: query.join(" "),
+            let ask = commands::ask::Options {
+                query: query.join(" "),
                 region: region.clone(),
                 topic: topic.clone(),
-                year,
-                limit: Some(*limit),
+                year: year.clone(),
+                limit: *limit,
                 offset: *offset,
+                json: *json,
             };
-            match nimo.ask(&ask).await {
-                Ok(answer) => {
-                    if *json {
-                        serde_json::to_writer(&mut stdout, &AnswerView::new(&answer))?;
-                        writeln!(stdout)?;
-                    } else {
-                        write!(
-                            stdout,
-                            "{}",
-                            render::answer(&answer, nimo.lexicon(), emphasis())
-                        )?;
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(AskError::Problem(p)) => {
-                    if *json {
-                        serde_json::to_writer(
-                            &mut stdout,
-                            &serde_json::json!({"error": p.to_string(), "hits": []}),
-                        )?;
-                        writeln!(stdout)?;
-                    } else {
-                        eprint!("{}", render::problem(&p));
-                    }
-                    ExitCode::from(2)
-                }
-                Err(AskError::Internal(e)) => return Err(e.into()),
-            }
+            commands::ask::run(app, ask, &mut stdout).await
         }
-        Command::Regions { json } => {
-            let directory = nimo.regions();
-            if *json {
-                let regions: Vec<RegionView> =
-                    directory.regions.iter().map(RegionView::new).collect();
-                serde_json::to_writer(&mut stdout, &serde_json::json!({ "regions": regions }))?;
-                writeln!(stdout)?;
-            } else {
-                write!(stdout, "{}", render::regions(&directory))?;
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Topics => {
-            write!(stdout, "{}", render::topics(nimo.lexicon()))?;
-            ExitCode::SUCCESS
-        }
-        Command::Export { output, .. } => {
-            let documents = nimo.documents().await?;
-            let mut sink: Box<dyn Write> = match output {
-                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
-                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-            };
-            let mut n = 0;
-            for d in &documents {
-                for p in &d.passages {
-                    serde_json::to_writer(&mut sink, &HitView::from_passage(p))?;
-                    writeln!(sink)?;
-                    n += 1;
-                }
-            }
-            sink.flush()?;
-            eprintln!("{n}件の文章を書き出しました。");
-            ExitCode::SUCCESS
-        }
-        Command::Remove { ids } => {
-            nimo.remove(ids).await?;
-            writeln!(stdout, "{}件の文書を削除しました。", ids.len())?;
-            ExitCode::SUCCESS
-        }
+        Command::Regions { json } => commands::regions::run(app, *json, &mut stdout),
+        Command::Topics => commands::topics::run(app, &mut stdout),
+        Command::Export { output, .. } => commands::export::run(app, output.as_deref()).await,
+        Command::Remove { ids } => commands::remove::run(app, ids, &mut stdout).await,
         Command::Chat { as_person } => {
             drop(stdout);
-            let who = as_person
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "ターミナル".to_string());
-            let chatter = chat::Chatter {
-                assignments: &opened.assignments,
-                person: person_id(&who),
-                name: who.rsplit(':').next().unwrap_or(&who).to_string(),
-            };
-            let stdin = std::io::stdin().lock();
-            let out = std::io::stdout().lock();
-            chat::run(&nimo, Some(chatter), stdin, out, emphasis()).await?;
-            ExitCode::SUCCESS
+            commands::chat::run(app, as_person.as_deref()).await
         }
-        Command::Form(cmd) => admin::form(&opened, cmd, &mut stdout).await?,
-        Command::Meeting(cmd) => admin::meeting(&opened, cmd, &mut stdout).await?,
-        Command::People(cmd) => admin::people(&opened, cmd, &mut stdout).await?,
+        Command::Form(cmd) => commands::form::run(app, cmd, &mut stdout).await,
+        Command::Meeting(cmd) => commands::meeting::run(app, cmd, &mut stdout).await,
+        Command::People(cmd) => commands::people::run(app, cmd, &mut stdout).await,
         Command::Inspect { .. } | Command::Bot => unreachable!("handled above"),
     };
-    opened.store.close().await;
-    Ok(code)
-}
-
-/// Runs the Discord bot until Ctrl-C (or until Discord refuses the token).
-async fn run_bot(config: &Config) -> anyhow::Result<ExitCode> {
-    let Some(bot_config) = discord::BotConfig::from_env().map_err(anyhow::Error::msg)? else {
-        eprintln!(
-            "DISCORD_TOKEN が設定されていません。README の「Discord で動かす」をご覧ください。"
-        );
-        return Ok(ExitCode::from(2));
-    };
-    let opened = setup::open(config).await?;
-    let pages: std::sync::Arc<dyn crate::domain::ports::PageStore> =
-        std::sync::Arc::new(opened.store.clone());
-    tracing::info!(data_dir = %config.data_dir.display(), passages = opened.nimo.passage_count()?, "starting the Discord bot");
-    let mut running = discord::start(
-        bot_config,
-        opened.nimo.clone(),
-        opened.assignments.clone(),
-        pages,
-    )
-    .await?;
-    // Reminders are sent by the bot: the schedule is in the database, so several bot
-    // processes may run this; each reminder still goes out once.
-    let _scheduler =
-        running.enable_reminders(opened.reminders.clone(), std::time::Duration::from_secs(30));
-    let stopped = tokio::select! {
-        _ = tokio::signal::ctrl_c() => None,
-        result = running.wait() => Some(result),
-    };
-    let code = match stopped {
-        None => {
-            tracing::info!("Ctrl-C received; closing the gateway connection");
-            running.shutdown().await?;
-            ExitCode::SUCCESS
-        }
-        Some(Ok(())) => ExitCode::SUCCESS,
-        Some(Err(e)) => {
-            tracing::error!(error = %e, "the Discord connection ended");
-            eprintln!("Discord との接続が終了しました: {e}");
-            ExitCode::FAILURE
-        }
-    };
-    opened.store.close().await;
-    tracing::info!("stopped");
-    Ok(code)
-}
-
-/// Prints how a file would be read: its form, year, sheets and their regions, sections.
-fn inspect(config: &Config, path: &PathBuf) -> anyhow::Result<ExitCode> {
-    let lexicon = config.lexicon()?;
-    let bytes = std::fs::read(path)?;
-    let id = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    match corpus::parse_bytes(&id, &bytes, &lexicon) {
-        Ok(doc) => {
-            println!("文書: {}（{}）", doc.title, doc.form);
-            println!(
-                "年度: {}　シート: {}　文章: {}件",
-                doc.fiscal_year
-                    .map(crate::domain::era::era_label)
-                    .unwrap_or_else(|| "不明".into()),
-                doc.sheets,
-                doc.passages.len()
-            );
-            let mut last: Option<(String, String)> = None;
-            for p in &doc.passages {
-                let key = (p.region.key(), p.section.clone());
-                if last.as_ref() != Some(&key) {
-                    if last.as_ref().map(|l| &l.0) != Some(&key.0) {
-                        println!(
-                            "\n■ {}（{}・{:?}）",
-                            p.region.name,
-                            p.region.kind.label(),
-                            p.region_source
-                        );
-                    }
-                    println!("  ・{}", p.section);
-                    last = Some(key);
-                }
-            }
-            for w in &doc.warnings {
-                println!("確認: {w}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
-            Ok(ExitCode::from(1))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_year;
-
-    #[test]
-    fn years_on_the_command_line() {
-        assert_eq!(parse_year("2021"), Some(2021));
-        assert_eq!(parse_year("R3"), Some(2021));
-        assert_eq!(parse_year("令和３年度"), Some(2021));
-        assert_eq!(parse_year("令和元年度"), Some(2019));
-        assert_eq!(parse_year("H30"), Some(2018));
-        assert_eq!(parse_year("abc"), None);
-        assert_eq!(parse_year("99999"), None);
-    }
+    opened.close().await;
+    code
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::app::{Answer, IngestReport};
+use crate::app::library::{Answer, IngestReport};
 use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, RegionDirectory, describe_filters};
@@ -30,15 +30,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     let u = &answer.understood;
     let r = &answer.results;
     let filters = describe_filters(u, lex);
-    let subject = if u.request.text.is_empty() {
-        if filters.is_empty() {
-            "すべての資料".to_string()
-        } else {
-            format!("{filters}の資料")
-        }
-    } else {
-        format!("「{}」の検索結果", u.request.text)
-    };
+    let subject = answer.subject(lex);
     for note in &answer.notes {
         let _ = writeln!(out, "※ {note}");
     }

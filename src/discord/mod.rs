@@ -1,6 +1,13 @@
 //! The Discord front end. serenity keeps the gateway connection and parses events; nimo's
-//! own delivery (`rest`) sends every reply; `render` turns answers into Japanese embeds
-//! within Discord's limits (`limits`).
+//! own delivery (`rest`) sends every reply.
+//!
+//! - `handler`: routes events; turns errors into replies (`reply_for`)
+//! - `commands/`: one file per slash command, and the registry
+//! - `components/`: paging, the 事前課題 buttons and input form, resume, nudge
+//! - `chat`: questions by mention and messages in DMs
+//! - `message/`: the message model within Discord's limits, custom ids, renderers
+//! - `courier`: reminders and digests sent for the scheduler
+//! - `bot`: the bot's state; `rest`: delivery with retries
 //!
 //! Configuration (environment): `DISCORD_TOKEN` (required, never logged),
 //! `NIMO_DISCORD_GUILD` (register commands in one guild, for fast iteration),
@@ -8,10 +15,12 @@
 //! fake Discord in tests; serenity's own rate limiter is then off, as it must be).
 
 pub mod bot;
+pub mod chat;
 pub mod commands;
-pub mod limits;
-pub mod notices;
-pub mod render;
+pub mod components;
+pub mod courier;
+pub mod handler;
+pub mod message;
 pub mod rest;
 
 use std::sync::Arc;
@@ -20,14 +29,11 @@ use std::time::Duration;
 use serenity::all::{ClientBuilder, GatewayIntents, ShardManager};
 use serenity::http::HttpBuilder;
 
-use crate::app::Nimo;
-use crate::app::assignments::Assignments;
-use crate::domain::ports::PageStore;
-use bot::{Bot, Handler, ReadyInfo};
+use crate::app::App;
+use bot::{Bot, ReadyInfo};
+use courier::DiscordCourier;
+use handler::Handler;
 use rest::{Rest, Secret};
-
-/// Days a paging button keeps working.
-const PAGES_KEPT_DAYS: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct BotConfig {
@@ -74,14 +80,16 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
 }
 
-/// A bot connected (or connecting) to Discord.
+/// A bot connected (or connecting) to Discord, and the reminder scheduler when this
+/// process runs it.
 pub struct RunningBot {
     shard_manager: Arc<ShardManager>,
     task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
     ready: tokio::sync::watch::Receiver<Option<ReadyInfo>>,
-    pub bot: Arc<Bot>,
-    /// Tells background tasks (the reminder scheduler) to stop.
+    bot: Arc<Bot>,
+    /// Tells the scheduler to stop.
     stop: tokio::sync::watch::Sender<bool>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningBot {
@@ -94,9 +102,18 @@ impl RunningBot {
         }
     }
 
-    /// Closes the gateway connection and waits for the client to stop.
+    /// Sends notices through this bot's delivery (what the scheduler uses).
+    pub fn courier(&self) -> Arc<DiscordCourier> {
+        self.bot.courier.clone()
+    }
+
+    /// Stops the scheduler, closes the gateway connection and waits for the client to
+    /// stop.
     pub async fn shutdown(self) -> Result<(), serenity::Error> {
         self.stop.send_replace(true);
+        if let Some(scheduler) = self.scheduler {
+            let _ = tokio::time::timeout(Duration::from_secs(10), scheduler).await;
+        }
         self.shard_manager.shutdown_all().await;
         match tokio::time::timeout(Duration::from_secs(10), self.task).await {
             Ok(Ok(result)) => result,
@@ -115,56 +132,42 @@ impl RunningBot {
             })),
         }
     }
-
-    /// Runs the reminder scheduler in this process, sending through this bot, and enables
-    /// status, nudge and resume buttons. `idle` bounds the sleep between checks.
-    pub fn enable_reminders(
-        &mut self,
-        reminders: Arc<crate::app::reminders::Reminders>,
-        idle: Duration,
-    ) -> tokio::task::JoinHandle<()> {
-        let _ = self.bot.reminders.set(reminders.clone());
-        let courier: Arc<dyn crate::domain::ports::Courier> =
-            Arc::new(notices::DiscordCourier::new(self.bot.clone()));
-        let stop = self.stop.subscribe();
-        tokio::spawn(async move { reminders.run(courier, idle, stop).await })
-    }
-
-    pub fn shard_manager(&self) -> Arc<ShardManager> {
-        self.shard_manager.clone()
-    }
 }
 
-/// Connects to Discord and starts answering.
+/// Connects to Discord and starts answering. With `scheduler`, this process also runs
+/// the reminder scheduler, checking at least that often.
 pub async fn start(
     config: BotConfig,
-    nimo: Arc<Nimo>,
-    assignments: Arc<Assignments>,
-    pages: Arc<dyn PageStore>,
+    app: Arc<App>,
+    scheduler: Option<Duration>,
 ) -> Result<RunningBot, serenity::Error> {
-    match pages.forget_pages_older_than(PAGES_KEPT_DAYS).await {
-        Ok(n) if n > 0 => tracing::info!(forgotten = n, "old paging state removed"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "could not remove old paging state"),
-    }
+    app.pages.forget_old().await;
     let mut http = HttpBuilder::new(config.token.expose());
     if let Some(proxy) = &config.proxy {
         // serenity drops the proxy while its rate limiter is on; nimo's delivery honours
         // 429s itself.
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
     }
-    let rest = Rest::new(&config.token, config.proxy.as_deref());
-    let (bot, ready) = Bot::new(nimo, assignments, pages, rest, config.guild);
+    let rest = Arc::new(Rest::new(&config.token, config.proxy.as_deref()));
+    let (bot, ready) = Bot::new(app.clone(), rest, config.guild);
+    let bot = Arc::new(bot);
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler(bot.clone()))
         .await?;
     let shard_manager = client.shard_manager.clone();
     let task = tokio::spawn(async move { client.start().await });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = scheduler.map(|idle| {
+        let reminders = app.reminders.clone();
+        let courier: Arc<dyn crate::domain::ports::Courier> = bot.courier.clone();
+        tokio::spawn(async move { reminders.run(courier, idle, stopped).await })
+    });
     Ok(RunningBot {
         shard_manager,
         task,
         ready,
         bot,
-        stop: tokio::sync::watch::channel(false).0,
+        stop,
+        scheduler,
     })
 }

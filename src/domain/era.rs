@@ -129,6 +129,15 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
     found
 }
 
+/// A fiscal year as someone types it in an option: 「2021」, 「R3」, 「令和３年度」, 「H30」.
+pub fn parse_fiscal_year(s: &str) -> Option<i32> {
+    let n = crate::domain::text::nfkc(s.trim());
+    if let Ok(y) = n.parse::<i32>() {
+        return (1980..=2100).contains(&y).then_some(y);
+    }
+    find_years(&n).first().map(|m| m.fiscal_year)
+}
+
 /// The Japanese way of writing a fiscal year, for messages: 2021 → 「令和3年度」.
 pub fn era_label(fiscal_year: i32) -> String {
     if fiscal_year >= 2019 {
@@ -198,5 +207,17 @@ mod tests {
         assert_eq!(era_label(2019), "令和元年度");
         assert_eq!(era_label(2021), "令和3年度");
         assert_eq!(era_label(2018), "平成30年度");
+    }
+
+    #[test]
+    fn fiscal_years_as_typed_in_options() {
+        assert_eq!(parse_fiscal_year("2021"), Some(2021));
+        assert_eq!(parse_fiscal_year("R3"), Some(2021));
+        assert_eq!(parse_fiscal_year("令和３年度"), Some(2021));
+        assert_eq!(parse_fiscal_year("令和元年度"), Some(2019));
+        assert_eq!(parse_fiscal_year("H30"), Some(2018));
+        assert_eq!(parse_fiscal_year("abc"), None);
+        assert_eq!(parse_fiscal_year("いつか"), None);
+        assert_eq!(parse_fiscal_year("99999"), None);
     }
 }

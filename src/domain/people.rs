@@ -2,28 +2,90 @@
 //! an organizer, or by request an organizer approves); advisors read submitted answers;
 //! organizers register staff, run meetings and export.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
-/// `discord:123456` or `local:山田` (the terminal).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PersonId(pub String);
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Who someone is: a Discord user, or a name typed in the terminal (`nimo chat --as 山田`).
+/// Its text form, `discord:123456` or `local:山田`, is what the database keeps; it is
+/// parsed here and nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PersonId {
+    Discord(u64),
+    Local(String),
+}
+
+const DISCORD: &str = "discord:";
+const LOCAL: &str = "local:";
 
 impl PersonId {
     pub fn discord(user: u64) -> PersonId {
-        PersonId(format!("discord:{user}"))
+        PersonId::Discord(user)
     }
 
     pub fn local(name: &str) -> PersonId {
-        PersonId(format!("local:{name}"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        PersonId::Local(name.to_string())
     }
 
     /// The Discord user id, for people from Discord.
     pub fn discord_user(&self) -> Option<u64> {
-        self.0.strip_prefix("discord:")?.parse().ok()
+        match self {
+            PersonId::Discord(id) => Some(*id),
+            PersonId::Local(_) => None,
+        }
+    }
+
+    /// A name to show when nothing better is known: the terminal name, or the user id.
+    pub fn short(&self) -> String {
+        match self {
+            PersonId::Discord(id) => id.to_string(),
+            PersonId::Local(name) => name.clone(),
+        }
+    }
+}
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PersonId::Discord(id) => write!(f, "{DISCORD}{id}"),
+            PersonId::Local(name) => write!(f, "{LOCAL}{name}"),
+        }
+    }
+}
+
+impl Serialize for PersonId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PersonId, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromStr for PersonId {
+    type Err = String;
+
+    /// `discord:123`, `local:山田`, or a bare name (a terminal user).
+    fn from_str(s: &str) -> Result<PersonId, String> {
+        let s = s.trim();
+        if let Some(id) = s.strip_prefix(DISCORD) {
+            return id
+                .trim()
+                .parse()
+                .map(PersonId::Discord)
+                .map_err(|_| format!("「{s}」は Discord のユーザーIDではありません（例: discord:123456789）。"));
+        }
+        let name = s.strip_prefix(LOCAL).unwrap_or(s).trim();
+        if name.is_empty() {
+            return Err("名前が空です。".into());
+        }
+        Ok(PersonId::Local(name.to_string()))
     }
 }
 
@@ -181,5 +243,19 @@ mod tests {
         let revoked = person(vec![(Role::Organizer, "", GrantStatus::Revoked)]);
         assert!(!revoked.is_organizer());
         assert_eq!(PersonId::discord(3000).discord_user(), Some(3000));
+    }
+
+    #[test]
+    fn person_ids_in_their_text_form() {
+        assert_eq!("discord:3000".parse(), Ok(PersonId::Discord(3000)));
+        assert_eq!("local:山田".parse(), Ok(PersonId::local("山田")));
+        assert_eq!("山田".parse(), Ok(PersonId::local("山田")));
+        assert!("discord:abc".parse::<PersonId>().is_err());
+        assert!("".parse::<PersonId>().is_err());
+        assert_eq!(PersonId::discord(7).to_string(), "discord:7");
+        assert_eq!(PersonId::local("山田").to_string(), "local:山田");
+        let json = serde_json::to_string(&PersonId::discord(7)).unwrap();
+        assert_eq!(json, "\"discord:7\"");
+        assert_eq!(serde_json::from_str::<PersonId>(&json).unwrap(), PersonId::discord(7));
     }
 }

@@ -89,7 +89,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 fn err(context: &str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
-    move |e| IndexError(format!("{context}: {e}"))
+    move |e| IndexError::new(context, e)
 }
 
 fn region_hash(p: &Passage) -> u64 {
@@ -127,14 +127,14 @@ impl std::fmt::Debug for TantivyIndex {
 impl TantivyIndex {
     /// Opens (or creates) the index in `dir`. An index with another schema is replaced.
     pub fn open(dir: &Path, analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
-        std::fs::create_dir_all(dir).map_err(|e| IndexError(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| IndexError::new(format!("creating {}", dir.display()), e))?;
         let (schema, fields) = schema();
         let index = match Index::open_in_dir(dir) {
             Ok(index) if index.schema() == schema => index,
             Ok(_) | Err(_) => {
                 // Unreadable or from another version: it is derived data, start afresh.
-                for entry in std::fs::read_dir(dir).map_err(|e| IndexError(e.to_string()))? {
-                    let path = entry.map_err(|e| IndexError(e.to_string()))?.path();
+                for entry in std::fs::read_dir(dir).map_err(|e| IndexError::new("reading the index directory", e))? {
+                    let path = entry.map_err(|e| IndexError::new("reading the index directory", e))?.path();
                     let _ = if path.is_dir() {
                         std::fs::remove_dir_all(&path)
                     } else {
@@ -200,7 +200,7 @@ impl TantivyIndex {
         d.add_text(f.body, &p.text);
         d.add_text(f.body_bigram, &p.text);
         d.add_text(f.section, &p.section);
-        let json = serde_json::to_string(p).map_err(|e| IndexError(e.to_string()))?;
+        let json = serde_json::to_string(p).map_err(|e| IndexError::new("storing a passage", e))?;
         d.add_text(f.stored, &json);
         Ok(d)
     }
@@ -255,7 +255,7 @@ impl TantivyIndex {
                 {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                Err(e) => return Err(IndexError(format!("opening writer: {e}"))),
+                Err(e) => return Err(IndexError::new("opening writer", e)),
             }
         }
     }
@@ -271,8 +271,8 @@ impl TantivyIndex {
         let json = doc
             .get_first(self.fields.stored)
             .and_then(|v| v.as_str())
-            .ok_or_else(|| IndexError("stored passage missing".into()))?;
-        serde_json::from_str(json).map_err(|e| IndexError(format!("stored passage: {e}")))
+            .ok_or_else(|| IndexError::msg("stored passage missing"))?;
+        serde_json::from_str(json).map_err(|e| IndexError::new("stored passage", e))
     }
 
     /// Filters that every result must pass.

@@ -1,46 +1,25 @@
 //! Forms, meetings, people, submissions and conversations.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{Store, db_err};
+use super::{Store, db_err, json_err, time};
 use crate::domain::forms::{Answer, Answers, FormDef, Op};
-use crate::domain::meetings::meeting::Meeting;
+use crate::domain::ids::{MeetingId, SubmissionId};
 use crate::domain::people::{Grant, GrantStatus, Person, PersonId, Role};
 use crate::domain::ports::{
-    AssignmentStore, ConversationState, NewMeeting, StoreError, Submission, SubmittedVersion,
+    AssignmentStore, ConversationState, FormSaved, StoreError, Submission, SubmittedVersion,
 };
 
-fn json_err(e: serde_json::Error) -> StoreError {
-    StoreError(format!("json column: {e}"))
-}
-
-fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError(format!("time column {s:?}: {e}")))
-}
-
-fn meeting_from(r: &SqliteRow) -> Result<Meeting, StoreError> {
-    Ok(Meeting {
-        id: r.get("id"),
-        name: r.get("name"),
-        fiscal_year: r.get("fiscal_year"),
-        form_id: r.get("form_id"),
-        form_version: r.get("form_version"),
-        deadline: time(r.get("deadline"))?,
-        meeting_date: r
-            .get::<Option<String>, _>("meeting_date")
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-    })
+fn person_id(s: String) -> Result<PersonId, StoreError> {
+    s.parse().map_err(StoreError::msg)
 }
 
 fn submission_from(r: &SqliteRow) -> Result<Submission, StoreError> {
     Ok(Submission {
-        id: r.get("id"),
-        meeting_id: r.get("meeting_id"),
+        id: SubmissionId::new(r.get("id")),
+        meeting_id: MeetingId::new(r.get("meeting_id")),
         region_key: r.get("region_key"),
         region_name: r.get("region_name"),
         form_id: r.get("form_id"),
@@ -61,7 +40,7 @@ const SUBMISSION_COLUMNS: &str = "id, meeting_id, region_key, region_name, form_
 impl Store {
     async fn grants_of(&self, id: &PersonId) -> Result<Vec<Grant>, StoreError> {
         let rows = sqlx::query("SELECT role, region_key, region_name, status FROM grants WHERE person_id = ? ORDER BY role, region_key")
-            .bind(id.as_str())
+            .bind(id.to_string())
             .fetch_all(&self.pool)
             .await
             .map_err(db_err("reading grants"))?;
@@ -82,16 +61,14 @@ impl Store {
 
 #[async_trait]
 impl AssignmentStore for Store {
-    async fn save_form(&self, form: &FormDef) -> Result<bool, StoreError> {
+    async fn save_form(&self, form: &FormDef) -> Result<FormSaved, StoreError> {
         let json = serde_json::to_string(form).map_err(json_err)?;
         if let Some(existing) = self.form(&form.id, &form.version).await? {
-            if &existing == form {
-                return Ok(false);
-            }
-            return Err(StoreError(format!(
-                "フォーム {} は別の内容で登録済みです。版（version）を上げて登録してください。",
-                form.reference()
-            )));
+            return Ok(if &existing == form {
+                FormSaved::Unchanged
+            } else {
+                FormSaved::Conflict
+            });
         }
         sqlx::query("INSERT INTO forms (id, version, definition, loaded_at) VALUES (?, ?, ?, ?)")
             .bind(&form.id)
@@ -101,7 +78,7 @@ impl AssignmentStore for Store {
             .execute(&self.pool)
             .await
             .map_err(db_err("saving form"))?;
-        Ok(true)
+        Ok(FormSaved::New)
     }
 
     async fn form(&self, id: &str, version: &str) -> Result<Option<FormDef>, StoreError> {
@@ -125,65 +102,12 @@ impl AssignmentStore for Store {
             .collect()
     }
 
-    async fn create_meeting(&self, m: &NewMeeting) -> Result<Meeting, StoreError> {
-        let id: i64 = sqlx::query(
-            "INSERT INTO meetings (name, fiscal_year, form_id, form_version, deadline, meeting_date, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&m.name)
-        .bind(m.fiscal_year)
-        .bind(&m.form_id)
-        .bind(&m.form_version)
-        .bind(m.deadline.to_rfc3339())
-        .bind(m.meeting_date.map(|d| d.format("%Y-%m-%d").to_string()))
-        .bind(self.now())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err("creating meeting"))?
-        .get(0);
-        self.meeting(id)
-            .await?
-            .ok_or_else(|| StoreError("meeting vanished".into()))
-    }
-
-    async fn update_meeting(&self, m: &Meeting) -> Result<(), StoreError> {
-        sqlx::query("UPDATE meetings SET name = ?, fiscal_year = ?, form_id = ?, form_version = ?, deadline = ?, meeting_date = ? WHERE id = ?")
-            .bind(&m.name)
-            .bind(m.fiscal_year)
-            .bind(&m.form_id)
-            .bind(&m.form_version)
-            .bind(m.deadline.to_rfc3339())
-            .bind(m.meeting_date.map(|d| d.format("%Y-%m-%d").to_string()))
-            .bind(m.id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err("updating meeting"))?;
-        Ok(())
-    }
-
-    async fn meeting(&self, id: i64) -> Result<Option<Meeting>, StoreError> {
-        let row = sqlx::query("SELECT * FROM meetings WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err("reading meeting"))?;
-        row.as_ref().map(meeting_from).transpose()
-    }
-
-    async fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM meetings ORDER BY deadline DESC, id DESC")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("reading meetings"))?;
-        rows.iter().map(meeting_from).collect()
-    }
-
     async fn ensure_person(&self, id: &PersonId, name: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO people (id, name, created_at) VALUES (?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE excluded.name <> ''",
         )
-        .bind(id.as_str())
+        .bind(id.to_string())
         .bind(name)
         .bind(self.now())
         .execute(&self.pool)
@@ -194,7 +118,7 @@ impl AssignmentStore for Store {
 
     async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
         let row = sqlx::query("SELECT name FROM people WHERE id = ?")
-            .bind(id.as_str())
+            .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err("reading person"))?;
@@ -213,7 +137,7 @@ impl AssignmentStore for Store {
             .map_err(db_err("reading people"))?;
         let mut out = Vec::new();
         for r in rows {
-            if let Some(p) = self.person(&PersonId(r.get("id"))).await? {
+            if let Some(p) = self.person(&person_id(r.get("id"))?).await? {
                 out.push(p);
             }
         }
@@ -228,13 +152,13 @@ impl AssignmentStore for Store {
                region_name = excluded.region_name, status = excluded.status,
                updated_at = excluded.updated_at, decided_by = excluded.decided_by",
         )
-        .bind(g.person.as_str())
+        .bind(g.person.to_string())
         .bind(g.role.as_str())
         .bind(&g.region_key)
         .bind(&g.region_name)
         .bind(g.status.as_str())
         .bind(self.now())
-        .bind(decided_by.map(PersonId::as_str))
+        .bind(decided_by.map(PersonId::to_string))
         .execute(&self.pool)
         .await
         .map_err(db_err("saving grant"))?;
@@ -243,13 +167,13 @@ impl AssignmentStore for Store {
 
     async fn submission(
         &self,
-        meeting_id: i64,
+        meeting_id: MeetingId,
         region_key: &str,
     ) -> Result<Option<Submission>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = ? AND region_key = ?"
         ))
-        .bind(meeting_id)
+        .bind(meeting_id.get())
         .bind(region_key)
         .fetch_optional(&self.pool)
         .await
@@ -257,11 +181,11 @@ impl AssignmentStore for Store {
         row.as_ref().map(submission_from).transpose()
     }
 
-    async fn submission_by_id(&self, id: i64) -> Result<Option<Submission>, StoreError> {
+    async fn submission_by_id(&self, id: SubmissionId) -> Result<Option<Submission>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
         ))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("reading submission"))?;
@@ -270,7 +194,7 @@ impl AssignmentStore for Store {
 
     async fn create_submission(
         &self,
-        meeting_id: i64,
+        meeting_id: MeetingId,
         region_key: &str,
         region_name: &str,
         form_id: &str,
@@ -281,7 +205,7 @@ impl AssignmentStore for Store {
             "INSERT INTO submissions (meeting_id, region_key, region_name, form_id, form_version, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id, region_key) DO NOTHING",
         )
-        .bind(meeting_id)
+        .bind(meeting_id.get())
         .bind(region_key)
         .bind(region_name)
         .bind(form_id)
@@ -293,23 +217,23 @@ impl AssignmentStore for Store {
         .map_err(db_err("creating submission"))?;
         self.submission(meeting_id, region_key)
             .await?
-            .ok_or_else(|| StoreError("submission vanished".into()))
+            .ok_or_else(|| StoreError::msg("a submission just created is missing"))
     }
 
-    async fn submissions(&self, meeting_id: i64) -> Result<Vec<Submission>, StoreError> {
+    async fn submissions(&self, meeting_id: MeetingId) -> Result<Vec<Submission>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = ? ORDER BY region_key"
         ))
-        .bind(meeting_id)
+        .bind(meeting_id.get())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("reading submissions"))?;
         rows.iter().map(submission_from).collect()
     }
 
-    async fn answers(&self, submission_id: i64) -> Result<Answers, StoreError> {
+    async fn answers(&self, submission_id: SubmissionId) -> Result<Answers, StoreError> {
         let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
-            .bind(submission_id)
+            .bind(submission_id.get())
             .fetch_all(&self.pool)
             .await
             .map_err(db_err("reading answers"))?;
@@ -324,7 +248,7 @@ impl AssignmentStore for Store {
     async fn apply_turn(
         &self,
         person: &PersonId,
-        submission_id: i64,
+        submission_id: SubmissionId,
         ops: &[Op],
         state: &ConversationState,
     ) -> Result<(), StoreError> {
@@ -338,18 +262,18 @@ impl AssignmentStore for Store {
                          ON CONFLICT (submission_id, question_id) DO UPDATE SET
                            value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                     )
-                    .bind(submission_id)
+                    .bind(submission_id.get())
                     .bind(question)
                     .bind(serde_json::to_string(answer).map_err(json_err)?)
                     .bind(&now)
-                    .bind(person.as_str())
+                    .bind(person.to_string())
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err("saving answer"))?;
                 }
                 Op::Remove { question } => {
                     sqlx::query("DELETE FROM answers WHERE submission_id = ? AND question_id = ?")
-                        .bind(submission_id)
+                        .bind(submission_id.get())
                         .bind(question)
                         .execute(&mut *tx)
                         .await
@@ -362,7 +286,7 @@ impl AssignmentStore for Store {
                 "UPDATE submissions SET updated_at = ?, amended = CASE WHEN submitted_version > 0 THEN 1 ELSE 0 END WHERE id = ?",
             )
             .bind(&now)
-            .bind(submission_id)
+            .bind(submission_id.get())
             .execute(&mut *tx)
             .await
             .map_err(db_err("touching submission"))?;
@@ -374,13 +298,13 @@ impl AssignmentStore for Store {
 
     async fn submit(
         &self,
-        submission_id: i64,
+        submission_id: SubmissionId,
         by: &PersonId,
     ) -> Result<SubmittedVersion, StoreError> {
         let now = self.now();
         let mut tx = self.write().await?;
         let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
-            .bind(submission_id)
+            .bind(submission_id.get())
             .fetch_all(&mut *tx)
             .await
             .map_err(db_err("reading answers"))?;
@@ -397,17 +321,17 @@ impl AssignmentStore for Store {
         )
         .bind(&now)
         .bind(&now)
-        .bind(submission_id)
+        .bind(submission_id.get())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err("submitting"))?
         .get(0);
         sqlx::query("INSERT INTO submission_versions (submission_id, version, answers, submitted_at, submitted_by) VALUES (?, ?, ?, ?, ?)")
-            .bind(submission_id)
+            .bind(submission_id.get())
             .bind(version)
             .bind(serde_json::to_string(&answers).map_err(json_err)?)
             .bind(&now)
-            .bind(by.as_str())
+            .bind(by.to_string())
             .execute(&mut *tx)
             .await
             .map_err(db_err("recording version"))?;
@@ -416,15 +340,15 @@ impl AssignmentStore for Store {
             version: version as u32,
             answers,
             submitted_at: time(&now)?,
-            submitted_by: by.0.clone(),
+            submitted_by: by.clone(),
         })
     }
 
-    async fn versions(&self, submission_id: i64) -> Result<Vec<SubmittedVersion>, StoreError> {
+    async fn versions(&self, submission_id: SubmissionId) -> Result<Vec<SubmittedVersion>, StoreError> {
         let rows = sqlx::query(
             "SELECT version, answers, submitted_at, submitted_by FROM submission_versions WHERE submission_id = ? ORDER BY version",
         )
-        .bind(submission_id)
+        .bind(submission_id.get())
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("reading versions"))?;
@@ -434,7 +358,7 @@ impl AssignmentStore for Store {
                     version: r.get::<i64, _>("version") as u32,
                     answers: serde_json::from_str(r.get("answers")).map_err(json_err)?,
                     submitted_at: time(r.get("submitted_at"))?,
-                    submitted_by: r.get("submitted_by"),
+                    submitted_by: person_id(r.get("submitted_by"))?,
                 })
             })
             .collect()
@@ -447,13 +371,13 @@ impl AssignmentStore for Store {
         let row = sqlx::query(
             "SELECT submission_id, cursor, active FROM conversations WHERE person_id = ?",
         )
-        .bind(person.as_str())
+        .bind(person.to_string())
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("reading conversation"))?;
         row.map(|r| {
             Ok(ConversationState {
-                submission_id: r.get("submission_id"),
+                submission_id: SubmissionId::new(r.get("submission_id")),
                 cursor: serde_json::from_str(r.get("cursor")).map_err(json_err)?,
                 active: r.get::<i64, _>("active") != 0,
             })
@@ -486,8 +410,8 @@ async fn upsert_conversation(
            submission_id = excluded.submission_id, cursor = excluded.cursor,
            active = excluded.active, updated_at = excluded.updated_at",
     )
-    .bind(person.as_str())
-    .bind(state.submission_id)
+    .bind(person.to_string())
+    .bind(state.submission_id.get())
     .bind(serde_json::to_string(&state.cursor).map_err(json_err)?)
     .bind(i64::from(state.active))
     .bind(now)

@@ -2,6 +2,7 @@
 
 mod assignments;
 mod documents;
+mod meetings;
 mod pages;
 mod reminders;
 
@@ -10,6 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -29,8 +31,27 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Turns a database error into a store error saying what was being done.
 pub(crate) fn db_err(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError(format!("{context}: {e}"))
+    move |e| StoreError::new(context, e)
+}
+
+/// A JSON column that could not be written or read back.
+pub(crate) fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::new("json column", e)
+}
+
+/// A time column written by `to_rfc3339` or `ts`.
+pub(crate) fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::new(format!("time column {s:?}"), e))
+}
+
+/// Times that are compared as text in SQL (the schedule and the outbox): always UTC,
+/// whole seconds, 'Z'.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl Store {
@@ -38,7 +59,7 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| StoreError::new(format!("creating {}", dir.display()), e))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -73,7 +94,7 @@ impl Store {
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|e| StoreError(format!("applying migrations: {e}")))?;
+            .map_err(|e| StoreError::new("applying migrations", e))?;
         Ok(Store {
             pool,
             clock: Arc::new(SystemClock),
@@ -101,10 +122,6 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err("begin"))
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
     }
 
     pub async fn close(&self) {

@@ -2,45 +2,31 @@
 //! inside a write transaction, so two processes on one database never take the same row.
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{Store, db_err};
-use crate::domain::people::PersonId;
+use super::{Store, db_err, json_err, time, ts};
+use crate::domain::ids::{DeliveryId, MeetingId};
+use crate::domain::meetings::ladder::Audience;
+use crate::domain::meetings::reminders::{DeliveryState, Notice, Recipient, StepState, Via};
 use crate::domain::ports::{
-    Delivery, DeliveryOutcome, DueStep, MeetingSetup, NewDelivery, ReminderStore, StepState,
-    StoreError,
+    Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore, StoreError,
 };
-use crate::domain::meetings::reminders::{Audience, Notice, Policy, Step};
-
-/// Times in these tables are compared as text: always UTC, whole seconds, 'Z'.
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError(format!("time column {s:?}: {e}")))
-}
-
-fn json_err(e: serde_json::Error) -> StoreError {
-    StoreError(format!("json column: {e}"))
-}
 
 fn delivery_from(r: &SqliteRow) -> Result<Delivery, StoreError> {
     Ok(Delivery {
-        id: r.get("id"),
-        meeting_id: r.get("meeting_id"),
+        id: DeliveryId::new(r.get("id")),
+        meeting_id: MeetingId::new(r.get("meeting_id")),
         step: r.get("step"),
-        recipient: r.get("recipient"),
+        recipient: Recipient::from_text(r.get("recipient")).map_err(StoreError::msg)?,
         region_key: r.get("region_key"),
         notice: serde_json::from_str::<Notice>(r.get("notice")).map_err(json_err)?,
         nonce: r.get("nonce"),
         attempts: r.get::<i64, _>("attempts") as u32,
-        state: r.get("state"),
-        via: r.get("via"),
+        state: DeliveryState::parse(r.get("state"))
+            .ok_or_else(|| StoreError::msg("unknown delivery state"))?,
+        via: r.get::<Option<String>, _>("via").as_deref().and_then(Via::parse),
         error: r.get("error"),
     })
 }
@@ -58,9 +44,9 @@ async fn insert_deliveries(
                (meeting_id, step, recipient, region_key, notice, nonce, state, next_attempt_at, created_at)
              VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
         )
-        .bind(d.meeting_id)
+        .bind(d.meeting_id.get())
         .bind(&d.step)
-        .bind(&d.recipient)
+        .bind(d.recipient.to_text())
         .bind(&d.region_key)
         .bind(notice)
         .bind(&d.nonce)
@@ -76,141 +62,6 @@ async fn insert_deliveries(
 
 #[async_trait]
 impl ReminderStore for Store {
-    async fn meeting_setup(&self, meeting_id: i64) -> Result<MeetingSetup, StoreError> {
-        let row = sqlx::query("SELECT channel_id, policy FROM meetings WHERE id = ?")
-            .bind(meeting_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err("reading meeting setup"))?
-            .ok_or_else(|| StoreError(format!("meeting {meeting_id} missing")))?;
-        let policy = match row.get::<Option<String>, _>("policy") {
-            Some(p) => serde_json::from_str::<Policy>(&p).map_err(json_err)?,
-            None => Policy::default(),
-        };
-        let regions = sqlx::query(
-            "SELECT region_key, region_name FROM meeting_regions WHERE meeting_id = ? ORDER BY region_key",
-        )
-        .bind(meeting_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("reading meeting regions"))?
-        .iter()
-        .map(|r| (r.get("region_key"), r.get("region_name")))
-        .collect();
-        let organizers = sqlx::query(
-            "SELECT person_id FROM meeting_organizers WHERE meeting_id = ? ORDER BY person_id",
-        )
-        .bind(meeting_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("reading meeting organizers"))?
-        .iter()
-        .map(|r| PersonId(r.get("person_id")))
-        .collect();
-        Ok(MeetingSetup {
-            channel: row.get("channel_id"),
-            policy,
-            regions,
-            organizers,
-        })
-    }
-
-    async fn save_meeting_setup(
-        &self,
-        meeting_id: i64,
-        setup: &MeetingSetup,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let policy = serde_json::to_string(&setup.policy).map_err(json_err)?;
-        sqlx::query("UPDATE meetings SET channel_id = ?, policy = ? WHERE id = ?")
-            .bind(&setup.channel)
-            .bind(policy)
-            .bind(meeting_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("saving meeting setup"))?;
-        sqlx::query("DELETE FROM meeting_regions WHERE meeting_id = ?")
-            .bind(meeting_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("saving meeting regions"))?;
-        for (key, name) in &setup.regions {
-            sqlx::query(
-                "INSERT INTO meeting_regions (meeting_id, region_key, region_name) VALUES (?, ?, ?)",
-            )
-            .bind(meeting_id)
-            .bind(key)
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("saving meeting regions"))?;
-        }
-        sqlx::query("DELETE FROM meeting_organizers WHERE meeting_id = ?")
-            .bind(meeting_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("saving meeting organizers"))?;
-        for person in &setup.organizers {
-            sqlx::query("INSERT INTO meeting_organizers (meeting_id, person_id) VALUES (?, ?)")
-                .bind(meeting_id)
-                .bind(&person.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err("saving meeting organizers"))?;
-        }
-        tx.commit().await.map_err(db_err("commit"))
-    }
-
-    async fn replace_schedule(
-        &self,
-        meeting_id: i64,
-        steps: &[(Step, DateTime<Utc>)],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "DELETE FROM reminder_steps WHERE meeting_id = ? AND state IN ('pending', 'expired')",
-        )
-        .bind(meeting_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("replacing schedule"))?;
-        for (step, due) in steps {
-            sqlx::query(
-                "INSERT OR IGNORE INTO reminder_steps (meeting_id, step, audience, due_at, state)
-                 VALUES (?, ?, ?, ?, 'pending')",
-            )
-            .bind(meeting_id)
-            .bind(&step.key)
-            .bind(step.audience.as_str())
-            .bind(ts(*due))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("replacing schedule"))?;
-        }
-        tx.commit().await.map_err(db_err("commit"))
-    }
-
-    async fn schedule(&self, meeting_id: i64) -> Result<Vec<StepState>, StoreError> {
-        sqlx::query(
-            "SELECT step, audience, due_at, state FROM reminder_steps WHERE meeting_id = ?
-             ORDER BY due_at, step",
-        )
-        .bind(meeting_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("reading schedule"))?
-        .iter()
-        .map(|r| {
-            Ok(StepState {
-                step: r.get("step"),
-                audience: Audience::parse(r.get("audience")).unwrap_or(Audience::Staff),
-                due_at: time(r.get("due_at"))?,
-                state: r.get("state"),
-            })
-        })
-        .collect()
-    }
-
     async fn claim_due_steps(
         &self,
         worker: &str,
@@ -234,7 +85,7 @@ impl ReminderStore for Store {
         rows.iter()
             .map(|r| {
                 Ok(DueStep {
-                    meeting_id: r.get("meeting_id"),
+                    meeting_id: MeetingId::new(r.get("meeting_id")),
                     step: r.get("step"),
                     audience: Audience::parse(r.get("audience")).unwrap_or(Audience::Staff),
                     due_at: time(r.get("due_at"))?,
@@ -246,8 +97,8 @@ impl ReminderStore for Store {
     async fn settle_steps(
         &self,
         worker: &str,
-        meeting_id: i64,
-        settled: &[(String, &'static str)],
+        meeting_id: MeetingId,
+        settled: &[(String, StepState)],
         deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
@@ -257,9 +108,9 @@ impl ReminderStore for Store {
                 "UPDATE reminder_steps SET state = ?, settled_at = ?, claimed_by = NULL, claim_until = NULL
                  WHERE meeting_id = ? AND step = ? AND state = 'pending' AND claimed_by = ?",
             )
-            .bind(*state)
+            .bind(state.as_str())
             .bind(&now)
-            .bind(meeting_id)
+            .bind(meeting_id.get())
             .bind(step)
             .bind(worker)
             .execute(&mut *tx)
@@ -319,14 +170,14 @@ impl ReminderStore for Store {
     async fn finish_delivery(
         &self,
         worker: &str,
-        id: i64,
+        id: DeliveryId,
         outcome: &DeliveryOutcome,
         follow_ups: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let now = ts(self.clock.now());
         let (state, next, via, error) = match outcome {
-            DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.clone()), None),
+            DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.as_str()), None),
             DeliveryOutcome::Retry { at, error } => ("pending", ts(*at), None, Some(error.clone())),
             DeliveryOutcome::Failed { error } => ("failed", now.clone(), None, Some(error.clone())),
             DeliveryOutcome::Cancelled { why } => {
@@ -345,7 +196,7 @@ impl ReminderStore for Store {
         .bind(error)
         .bind(state)
         .bind(&now)
-        .bind(id)
+        .bind(id.get())
         .bind(worker)
         .execute(&mut *tx)
         .await
@@ -360,9 +211,9 @@ impl ReminderStore for Store {
         Ok(true)
     }
 
-    async fn deliveries(&self, meeting_id: i64) -> Result<Vec<Delivery>, StoreError> {
+    async fn deliveries(&self, meeting_id: MeetingId) -> Result<Vec<Delivery>, StoreError> {
         sqlx::query("SELECT * FROM deliveries WHERE meeting_id = ? ORDER BY id")
-            .bind(meeting_id)
+            .bind(meeting_id.get())
             .fetch_all(&self.pool)
             .await
             .map_err(db_err("reading deliveries"))?

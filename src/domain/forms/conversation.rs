@@ -1096,8 +1096,8 @@ impl<'a> Machine<'a> {
     }
 }
 
-/// Discord allows five inputs in one modal.
-const MODAL_FIELDS: usize = 5;
+/// Fields in one input form at most: a screenful, and what Discord allows in a modal.
+pub const MODAL_FIELDS: usize = 5;
 
 /// A one-line answer: a figure, a share typed in, 有・無.
 fn is_short(kind: &FieldKind) -> bool {

@@ -124,6 +124,20 @@ pub struct FormDef {
     pub sections: Vec<SectionDef>,
 }
 
+/// Orders form versions as people number them: `2021.10` comes after `2021.9`, `2` after
+/// `1.5`; numeric parts compare as numbers, other parts as text.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |v: &str| -> Vec<(u64, String)> {
+        v.split(['.', '-', '_'])
+            .map(|p| match p.parse::<u64>() {
+                Ok(n) => (n, String::new()),
+                Err(_) => (u64::MAX, p.to_string()),
+            })
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
+}
+
 /// A question's place in a form: its number among the questions asked (1-based), its
 /// section.
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +159,14 @@ impl FormDef {
     /// `id@version`, how meetings and submissions name a form.
     pub fn reference(&self) -> String {
         format!("{}@{}", self.id, self.version)
+    }
+
+    /// The newest version of form `id` among these (versions compare as versions).
+    pub fn latest<'a>(forms: &'a [FormDef], id: &str) -> Option<&'a FormDef> {
+        forms
+            .iter()
+            .filter(|f| f.id == id)
+            .max_by(|a, b| compare_versions(&a.version, &b.version))
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -301,5 +323,25 @@ kind = "yes_no"
         );
         assert!(FormDef::parse(&share).unwrap_err().contains("割合"));
         assert!(FormDef::parse("id = 1").is_err());
+    }
+
+    #[test]
+    fn versions_compare_as_versions() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("2021.10", "2021.9"), Greater);
+        assert_eq!(compare_versions("2", "1.5"), Greater);
+        assert_eq!(compare_versions("1", "1"), Equal);
+        assert_eq!(compare_versions("1.0", "1"), Greater);
+        let form = |v: &str| FormDef {
+            id: "a".into(),
+            version: v.into(),
+            title: String::new(),
+            kind: String::new(),
+            intro: String::new(),
+            sections: Vec::new(),
+        };
+        let forms = [form("2021.9"), form("2021.10"), form("2021.2")];
+        assert_eq!(FormDef::latest(&forms, "a").unwrap().version, "2021.10");
+        assert!(FormDef::latest(&forms, "b").is_none());
     }
 }

@@ -1,5 +1,6 @@
-//! Meetings and their deadlines, the reminder ladder, where each region stands, and the
-//! notices nimo sends about them.
+//! Meetings and their deadlines (`meeting`), the reminder ladder (`ladder`), and where
+//! each region stands and what nimo tells people about it (`reminders`).
 
+pub mod ladder;
 pub mod meeting;
 pub mod reminders;

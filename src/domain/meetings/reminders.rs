@@ -1,352 +1,12 @@
-//! Reminders: when nimo reminds whom about a meeting's submission deadline, and what it
-//! says. Pure: the schedule is computed here, kept in the database by the store, and sent
-//! by a front end (Discord) through the `Courier` port.
-//!
-//! A meeting has a ladder of steps relative to its deadline (default: 7, 3 and 1 days
-//! before at 09:00 Japan time, on the day at 09:00, and one overdue notice after the
-//! deadline) plus digests for the organizers (the day before and right after the
-//! deadline). Quiet hours move a step to the next allowed moment; a step that would land
-//! after the deadline is dropped rather than sent late.
+//! Where each region of a meeting stands, what nimo says about it (notices), and the
+//! life of one message in the outbox (its recipient, its state, retries).
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Asia::Tokyo;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::meeting::Meeting;
-
-/// Who a step is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    /// Staff of every participating region that has not submitted.
-    Staff,
-    /// The meeting's organizers (a status digest).
-    Organizers,
-}
-
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Staff => "staff",
-            Audience::Organizers => "organizers",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Audience> {
-        match s {
-            "staff" => Some(Audience::Staff),
-            "organizers" => Some(Audience::Organizers),
-            _ => None,
-        }
-    }
-}
-
-/// When a step falls, relative to the deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum When {
-    /// `days` calendar days before the deadline's day, at `at` (Japan time).
-    DaysBefore { days: u32, at: NaiveTime },
-    /// On the deadline's day at `at` (dropped when that is not before the deadline).
-    DayOf { at: NaiveTime },
-    /// `minutes` after the deadline.
-    After { minutes: u32 },
-}
-
-/// One rung of the ladder. `key` names it in the database: each recipient gets each key
-/// of a meeting at most once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    pub key: String,
-    pub when: When,
-    pub audience: Audience,
-}
-
-impl Step {
-    /// Whether this step is about a passed deadline (the overdue notice, the after-digest).
-    pub fn after_deadline(&self) -> bool {
-        matches!(self.when, When::After { .. })
-    }
-}
-
-/// No reminders at night (and, by choice, at weekends), Japan time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuietHours {
-    /// Quiet from this time of day…
-    pub from: NaiveTime,
-    /// …until this time the next morning.
-    pub until: NaiveTime,
-    pub weekends: bool,
-}
-
-impl Default for QuietHours {
-    fn default() -> Self {
-        QuietHours {
-            from: hm(20, 0),
-            until: hm(8, 0),
-            weekends: false,
-        }
-    }
-}
-
-fn hm(h: u32, m: u32) -> NaiveTime {
-    NaiveTime::from_hms_opt(h, m, 0).expect("valid time")
-}
-
-impl QuietHours {
-    fn is_quiet_time(&self, t: NaiveTime) -> bool {
-        if self.from <= self.until {
-            t >= self.from && t < self.until
-        } else {
-            t >= self.from || t < self.until
-        }
-    }
-
-    /// The first moment at or after `t` when reminders may be sent.
-    pub fn next_allowed(&self, t: DateTime<Utc>) -> DateTime<Utc> {
-        let mut j = t.with_timezone(&Tokyo);
-        // Each pass moves forward to the end of a quiet stretch; two passes settle it
-        // (a night that ends on a Saturday morning, then the weekend).
-        for _ in 0..4 {
-            let mut moved = false;
-            if self.is_quiet_time(j.time()) {
-                let mut day = j.date_naive();
-                if j.time() >= self.from && self.from > self.until {
-                    day = day.succ_opt().expect("date");
-                }
-                j = jst(day, self.until);
-                moved = true;
-            }
-            if self.weekends && matches!(j.weekday(), Weekday::Sat | Weekday::Sun) {
-                let mut day = j.date_naive();
-                while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-                    day = day.succ_opt().expect("date");
-                }
-                j = jst(day, self.until);
-                moved = true;
-            }
-            if !moved {
-                break;
-            }
-        }
-        j.with_timezone(&Utc)
-    }
-}
-
-fn jst(day: chrono::NaiveDate, at: NaiveTime) -> chrono::DateTime<chrono_tz::Tz> {
-    Tokyo
-        .from_local_datetime(&day.and_time(at))
-        .earliest()
-        .expect("Japan has no DST gaps")
-}
-
-/// How a meeting reminds: its ladder and its quiet hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Policy {
-    pub steps: Vec<Step>,
-    #[serde(default)]
-    pub quiet: QuietHours,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy::parse("7d,3d,1d,day,overdue", hm(9, 0)).expect("default ladder")
-    }
-}
-
-impl Policy {
-    /// A ladder as organizers write it: 「7d,3d,1d,day,overdue」 at a time of day (JST).
-    /// `Nd` = N days before, `day` = on the day, `overdue` (or `overdue+3h`) = after the
-    /// deadline. Digests for organizers are added: the day before and right after.
-    pub fn parse(spec: &str, at: NaiveTime) -> Result<Policy, String> {
-        let mut steps = Vec::new();
-        for item in spec
-            .split([',', '、', ' '])
-            .filter(|s| !s.trim().is_empty())
-        {
-            let item = item.trim().to_lowercase();
-            let when = if let Some(n) = item.strip_suffix('d') {
-                let days: u32 = n
-                    .parse()
-                    .map_err(|_| format!("「{item}」は「7d」のように日数で書いてください"))?;
-                if days == 0 || days > 60 {
-                    return Err(format!("「{item}」: 1〜60日前で指定してください"));
-                }
-                When::DaysBefore { days, at }
-            } else if item == "day" {
-                When::DayOf { at }
-            } else if let Some(rest) = item.strip_prefix("overdue") {
-                let minutes = match rest.strip_prefix('+') {
-                    None if rest.is_empty() => 60,
-                    Some(h) if h.ends_with('h') => {
-                        h.trim_end_matches('h').parse::<u32>().map_err(|_| {
-                            format!("「{item}」は「overdue+3h」のように書いてください")
-                        })? * 60
-                    }
-                    _ => return Err(format!("「{item}」は「overdue+3h」のように書いてください")),
-                };
-                When::After { minutes }
-            } else {
-                return Err(format!(
-                    "「{item}」は使えません（使えるのは 7d のような日数、day、overdue）"
-                ));
-            };
-            let key = match when {
-                When::DaysBefore { days, .. } => format!("{days}d"),
-                When::DayOf { .. } => "day".into(),
-                When::After { .. } => "overdue".into(),
-            };
-            if steps.iter().any(|s: &Step| s.key == key) {
-                return Err(format!("「{item}」が重複しています"));
-            }
-            steps.push(Step {
-                key,
-                when,
-                audience: Audience::Staff,
-            });
-        }
-        steps.push(Step {
-            key: "digest-before".into(),
-            when: When::DaysBefore { days: 1, at },
-            audience: Audience::Organizers,
-        });
-        steps.push(Step {
-            key: "digest-after".into(),
-            when: When::After { minutes: 0 },
-            audience: Audience::Organizers,
-        });
-        Ok(Policy {
-            steps,
-            quiet: QuietHours::default(),
-        })
-    }
-
-    /// The ladder as organizers wrote it (for listings).
-    pub fn describe(&self) -> String {
-        let staff: Vec<String> = self
-            .steps
-            .iter()
-            .filter(|s| s.audience == Audience::Staff)
-            .map(|s| match s.when {
-                When::DaysBefore { days, at } => format!("{days}日前 {}", at.format("%H:%M")),
-                When::DayOf { at } => format!("当日 {}", at.format("%H:%M")),
-                When::After { minutes } => format!("締切{}時間後（超過のお知らせ）", minutes / 60),
-            })
-            .collect();
-        let quiet = format!(
-            "{}〜{}{}は送りません",
-            self.quiet.from.format("%H:%M"),
-            self.quiet.until.format("%H:%M"),
-            if self.quiet.weekends { "・土日" } else { "" }
-        );
-        format!("{}（{quiet}）", staff.join("、"))
-    }
-
-    /// When each step falls for this deadline, quiet hours applied, in time order. A step
-    /// meant for before the deadline that quiet hours push to or past it is dropped; two
-    /// steps landing on the same moment keep the later rung only.
-    pub fn schedule(&self, deadline: DateTime<Utc>) -> Vec<(Step, DateTime<Utc>)> {
-        let day = deadline.with_timezone(&Tokyo).date_naive();
-        let mut out: Vec<(Step, DateTime<Utc>)> = Vec::new();
-        let mut moved: Vec<String> = Vec::new();
-        for step in &self.steps {
-            let raw = match step.when {
-                When::DaysBefore { days, at } => {
-                    jst(day - Duration::days(days as i64), at).with_timezone(&Utc)
-                }
-                When::DayOf { at } => jst(day, at).with_timezone(&Utc),
-                When::After { minutes } => deadline + Duration::minutes(minutes as i64),
-            };
-            let due = self.quiet.next_allowed(raw);
-            if !step.after_deadline() && due >= deadline {
-                continue;
-            }
-            if due != raw {
-                moved.push(step.key.clone());
-            }
-            out.push((step.clone(), due));
-        }
-        out.sort_by_key(|(s, due)| (*due, s.audience.as_str(), rung(s)));
-        // Same audience, same moment: only the later rung says anything new.
-        let mut kept: Vec<(Step, DateTime<Utc>)> = Vec::new();
-        for (step, due) in out {
-            if let Some(i) = kept
-                .iter()
-                .position(|(s, d)| *d == due && s.audience == step.audience)
-            {
-                kept[i] = (step, due);
-            } else {
-                kept.push((step, due));
-            }
-        }
-        // A rung pushed by quiet hours to just before the next one (「1日前」 moved from
-        // Sunday to Monday morning, the deadline's day) would make two messages an hour
-        // apart: the later rung alone is sent.
-        let mut i = 0;
-        while i < kept.len() {
-            let close = kept[i + 1..]
-                .iter()
-                .find(|(s, _)| s.audience == kept[i].0.audience)
-                .is_some_and(|(_, next)| *next - kept[i].1 < Duration::hours(6));
-            if close && moved.contains(&kept[i].0.key) && !kept[i].0.after_deadline() {
-                kept.remove(i);
-            } else {
-                i += 1;
-            }
-        }
-        kept
-    }
-}
-
-/// Orders rungs from far to near the deadline.
-fn rung(s: &Step) -> i64 {
-    match s.when {
-        When::DaysBefore { days, .. } => -(days as i64) * 10,
-        When::DayOf { .. } => 0,
-        When::After { minutes } => 1 + minutes as i64,
-    }
-}
-
-/// What to do with the steps of one meeting and audience that are due now and not yet
-/// handled (several of them after downtime).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatchUp {
-    /// The one step to send (the latest that still makes sense), if any.
-    pub send: Option<String>,
-    /// Steps folded into the one sent: never sent on their own.
-    pub merged: Vec<String>,
-    /// Steps about a deadline that has passed: never sent.
-    pub expired: Vec<String>,
-}
-
-/// Decides a catch-up: at most one message per recipient, and nothing that talks about an
-/// upcoming deadline once it has passed (only the overdue notice speaks after it).
-pub fn catch_up(
-    due: &[(Step, DateTime<Utc>)],
-    deadline: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> CatchUp {
-    let mut sorted: Vec<&(Step, DateTime<Utc>)> = due.iter().collect();
-    sorted.sort_by_key(|(s, d)| (*d, rung(s)));
-    let mut result = CatchUp {
-        send: None,
-        merged: Vec::new(),
-        expired: Vec::new(),
-    };
-    let mut candidates = Vec::new();
-    for (step, _) in sorted {
-        if now >= deadline && !step.after_deadline() {
-            result.expired.push(step.key.clone());
-        } else {
-            candidates.push(step.key.clone());
-        }
-    }
-    if let Some(last) = candidates.pop() {
-        result.send = Some(last);
-        result.merged = candidates;
-    }
-    result
-}
+use crate::domain::ids::MeetingId;
+use crate::domain::people::PersonId;
 
 /// Where a participating region stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,7 +70,7 @@ impl MeetingStatus {
 pub enum Notice {
     /// To a region's staff: the deadline, what is still missing, how to resume.
     Reminder {
-        meeting_id: i64,
+        meeting_id: MeetingId,
         meeting_name: String,
         deadline: DateTime<Utc>,
         region_name: String,
@@ -423,11 +83,11 @@ pub enum Notice {
         nudged: bool,
         /// When the DM could not be delivered and this goes to the meeting's channel,
         /// the person it is for (mentioned there).
-        for_person: Option<String>,
+        for_person: Option<PersonId>,
     },
     /// To organizers: counts and the regions that have not submitted.
     Digest {
-        meeting_id: i64,
+        meeting_id: MeetingId,
         meeting_name: String,
         deadline: DateTime<Utc>,
         after_deadline: bool,
@@ -440,7 +100,7 @@ pub enum Notice {
     },
     /// To organizers: a reminder could not reach someone.
     Undeliverable {
-        meeting_id: i64,
+        meeting_id: MeetingId,
         meeting_name: String,
         person: String,
         region_name: String,
@@ -450,7 +110,7 @@ pub enum Notice {
 }
 
 impl Notice {
-    pub fn meeting_id(&self) -> i64 {
+    pub fn meeting_id(&self) -> MeetingId {
         match self {
             Notice::Reminder { meeting_id, .. }
             | Notice::Digest { meeting_id, .. }
@@ -478,6 +138,146 @@ pub fn progress_text(p: &Progress) -> String {
     }
 }
 
+/// Where a rung of a meeting's ladder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    /// Not yet due, or due and not yet handled.
+    Pending,
+    /// Sent.
+    Done,
+    /// Folded into a later rung after downtime: never sent on its own.
+    Merged,
+    /// About a deadline that had passed when it came due: never sent.
+    Expired,
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Done => "done",
+            StepState::Merged => "merged",
+            StepState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepState> {
+        [
+            StepState::Pending,
+            StepState::Done,
+            StepState::Merged,
+            StepState::Expired,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// As organizers read it in `nimo meeting status`.
+    pub fn label(self) -> &'static str {
+        match self {
+            StepState::Pending => "予定",
+            StepState::Done => "送信済み",
+            StepState::Merged => "まとめて送信",
+            StepState::Expired => "締切後のため送らず",
+        }
+    }
+}
+
+/// Where one message of the outbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    /// Claimed by a worker that is sending it (or crashed while sending it).
+    Sending,
+    Sent,
+    /// Given up; the organizers were told.
+    Failed,
+    /// No longer needed (the region submitted meanwhile).
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Sending,
+            DeliveryState::Sent,
+            DeliveryState::Failed,
+            DeliveryState::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// Who a message goes to: a person (by DM), or a channel (a post everyone there sees).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    Person(PersonId),
+    /// A Discord channel id.
+    Channel(String),
+}
+
+const CHANNEL_PREFIX: &str = "channel:";
+
+impl Recipient {
+    /// The stable text form kept with a delivery: a person id, or `channel:ID`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Recipient::Person(p) => p.to_string(),
+            Recipient::Channel(c) => format!("{CHANNEL_PREFIX}{c}"),
+        }
+    }
+
+    pub fn from_text(s: &str) -> Result<Recipient, String> {
+        match s.strip_prefix(CHANNEL_PREFIX) {
+            Some(c) => Ok(Recipient::Channel(c.to_string())),
+            None => s.parse().map(Recipient::Person),
+        }
+    }
+
+    pub fn person(&self) -> Option<&PersonId> {
+        match self {
+            Recipient::Person(p) => Some(p),
+            Recipient::Channel(_) => None,
+        }
+    }
+}
+
+/// How a message reached its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Dm,
+    Channel,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Dm => "dm",
+            Via::Channel => "channel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Via> {
+        match s {
+            "dm" => Some(Via::Dm),
+            "channel" => Some(Via::Channel),
+            _ => None,
+        }
+    }
+}
+
 /// Waiting time before the next attempt of a delivery that failed for a passing reason.
 pub fn backoff(attempt: u32) -> Duration {
     let minutes = [1, 5, 15, 60, 180];
@@ -490,107 +290,19 @@ pub const MAX_ATTEMPTS: u32 = 6;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::clock::{format_jst, parse_jst};
-
-    fn keys(s: &[(Step, DateTime<Utc>)]) -> Vec<String> {
-        s.iter()
-            .map(|(s, d)| format!("{} {}", s.key, format_jst(*d)))
-            .collect()
-    }
 
     #[test]
-    fn the_default_ladder() {
-        // Friday 10 December 2021, 17:00.
-        let deadline = parse_jst("2021-12-10 17:00").unwrap();
-        let s = Policy::default().schedule(deadline);
-        assert_eq!(
-            keys(&s),
-            [
-                "7d 2021年12月3日(金) 09:00",
-                "3d 2021年12月7日(火) 09:00",
-                "digest-before 2021年12月9日(木) 09:00",
-                "1d 2021年12月9日(木) 09:00",
-                "day 2021年12月10日(金) 09:00",
-                "digest-after 2021年12月10日(金) 17:00",
-                "overdue 2021年12月10日(金) 18:00",
-            ]
-        );
-    }
-
-    #[test]
-    fn quiet_hours_and_weekends() {
-        let q = QuietHours {
-            weekends: true,
-            ..QuietHours::default()
-        };
-        // Friday 22:30 → Monday 08:00.
-        let t = q.next_allowed(parse_jst("2021-12-03 22:30").unwrap());
-        assert_eq!(format_jst(t), "2021年12月6日(月) 08:00");
-        // Tuesday 03:00 → Tuesday 08:00; Tuesday 12:00 stays.
-        let t = q.next_allowed(parse_jst("2021-12-07 03:00").unwrap());
-        assert_eq!(format_jst(t), "2021年12月7日(火) 08:00");
-        let noon = parse_jst("2021-12-07 12:00").unwrap();
-        assert_eq!(q.next_allowed(noon), noon);
-
-        // Deadline Monday 10:00 with quiet weekends: 1d (Sunday) would move to Monday
-        // 08:00, an hour before 「当日」, so only 「当日」 is sent; likewise the digest of the
-        // day before gives way to the one right after the deadline.
-        let p = Policy {
-            quiet: q,
-            ..Policy::default()
-        };
-        let s = p.schedule(parse_jst("2021-12-13 10:00").unwrap());
-        assert_eq!(
-            keys(&s),
-            [
-                "7d 2021年12月6日(月) 09:00",
-                "3d 2021年12月10日(金) 09:00",
-                "day 2021年12月13日(月) 09:00",
-                "digest-after 2021年12月13日(月) 10:00",
-                "overdue 2021年12月13日(月) 11:00",
-            ]
-        );
-        // A deadline at 08:30: 「当日 09:00」 would be late, so it is dropped.
-        let s = Policy::default().schedule(parse_jst("2021-12-10 08:30").unwrap());
-        assert!(!s.iter().any(|(s, _)| s.key == "day"), "{:?}", keys(&s));
-        // An overdue notice at 23:00 waits for the morning.
-        let s = Policy::default().schedule(parse_jst("2021-12-10 22:00").unwrap());
-        assert!(keys(&s).contains(&"overdue 2021年12月11日(土) 08:00".to_string()));
-    }
-
-    #[test]
-    fn ladders_as_organizers_write_them() {
-        let p = Policy::parse("14d, 2d,day,overdue+24h", hm(10, 0)).unwrap();
-        assert_eq!(
-            p.describe(),
-            "14日前 10:00、2日前 10:00、当日 10:00、締切24時間後（超過のお知らせ）（20:00〜08:00は送りません）"
-        );
-        for bad in ["7x", "0d", "overdue+x", "7d,7d", "明日"] {
-            assert!(Policy::parse(bad, hm(9, 0)).is_err(), "{bad}");
+    fn recipients_keep_their_text_form() {
+        for text in ["discord:42", "local:山田", "channel:9876"] {
+            assert_eq!(Recipient::from_text(text).unwrap().to_text(), text);
         }
-    }
-
-    #[test]
-    fn catching_up_after_downtime() {
-        let deadline = parse_jst("2021-12-10 17:00").unwrap();
-        let s = Policy::default().schedule(deadline);
-        let staff: Vec<_> = s
-            .iter()
-            .filter(|(s, _)| s.audience == Audience::Staff)
-            .cloned()
-            .collect();
-        // Down from before 3d until after 1d: one message, the 1d one.
-        let now = parse_jst("2021-12-09 12:00").unwrap();
-        let due: Vec<_> = staff.iter().filter(|(_, d)| *d <= now).cloned().collect();
-        let c = catch_up(&due[1..], deadline, now);
-        assert_eq!(c.send.as_deref(), Some("1d"));
-        assert_eq!(c.merged, ["3d"]);
-        // Down until after the deadline: only the overdue notice.
-        let now = parse_jst("2021-12-11 09:00").unwrap();
-        let c = catch_up(&staff[1..], deadline, now);
-        assert_eq!(c.send.as_deref(), Some("overdue"));
-        assert_eq!(c.expired, ["3d", "1d", "day"]);
-        assert!(c.merged.is_empty());
+        assert_eq!(
+            Recipient::from_text("channel:9876").unwrap(),
+            Recipient::Channel("9876".into())
+        );
+        assert_eq!(StepState::parse("merged"), Some(StepState::Merged));
+        assert_eq!(DeliveryState::parse("sending"), Some(DeliveryState::Sending));
+        assert_eq!(DeliveryState::parse("lost"), None);
     }
 
     #[test]

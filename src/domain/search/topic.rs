@@ -24,6 +24,23 @@ pub struct Topic {
     pub related: Vec<String>,
 }
 
+impl Topic {
+    /// The name with a few of its words, as a choice or hint shows it:
+    /// 「住まいの確保（住まい・住居・居住支援）」.
+    pub fn label(&self) -> String {
+        format!(
+            "{}（{}）",
+            self.name,
+            self.synonyms
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("・")
+        )
+    }
+}
+
 /// All topics, with their words normalized once.
 #[derive(Debug, Clone, Default)]
 pub struct Taxonomy {

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::{Internal, Nimo};
+use super::Library;
+use crate::app::AppError;
+use crate::domain::search::query::{QueryProblem, suggest_regions};
 use crate::domain::search::figures::{Figure, extract};
 use crate::domain::search::passage::Passage;
 use crate::domain::search::query::{Expansion, KnownRegion, SearchRequest};
@@ -60,10 +62,10 @@ pub struct Roster {
     pub entries: Vec<RosterEntry>,
 }
 
-impl Nimo {
+impl Library {
     /// Everything known about a place: its documents, its passages by section, its basic
     /// figures, and the regions inside it.
-    pub async fn region_profile(&self, key: &str) -> Result<Option<RegionProfile>, Internal> {
+    pub async fn region_profile(&self, key: &str) -> Result<Option<RegionProfile>, AppError> {
         let directory = self.regions();
         let places = directory.places(&self.lexicon);
         let Some(region) = places.iter().find(|p| p.key == key).cloned() else {
@@ -128,7 +130,7 @@ impl Nimo {
         &self,
         topic_id: &str,
         within: Option<&str>,
-    ) -> Result<Option<Roster>, Internal> {
+    ) -> Result<Option<Roster>, AppError> {
         let Some(topic) = self.lexicon.taxonomy.get(topic_id).cloned() else {
             return Ok(None);
         };
@@ -185,5 +187,91 @@ impl Nimo {
             region,
             entries,
         }))
+    }
+
+    /// The profile of a place as someone typed or picked it (「世田谷区」, 「津軽」): the
+    /// place's key and its profile. A place nimo cannot find is a problem with the
+    /// question (with suggestions); one with no documents is refused.
+    pub async fn profile_of(&self, typed: &str) -> Result<(String, RegionProfile), AppError> {
+        let directory = self.regions();
+        let Some(key) = directory.resolve(typed, &self.lexicon).into_iter().next() else {
+            return Err(QueryProblem::UnknownRegion {
+                typed: typed.to_string(),
+                suggestions: suggest_regions(typed, &directory, &self.lexicon),
+            }
+            .into());
+        };
+        match self.region_profile(&key).await? {
+            Some(profile) => Ok((key, profile)),
+            None => Err(AppError::refused(format!(
+                "「{typed}」の資料はまだありません。"
+            ))),
+        }
+    }
+
+    /// The roster of a topic as someone typed it, optionally within a place as typed.
+    pub async fn roster_of(&self, topic: &str, within: Option<&str>) -> Result<Roster, AppError> {
+        let lex = &self.lexicon;
+        let Some(t) = lex.taxonomy.resolve(topic, &lex.normalizer).cloned() else {
+            return Err(QueryProblem::UnknownTopic {
+                typed: topic.to_string(),
+                suggestions: lex.taxonomy.topics().iter().map(|t| t.name.clone()).collect(),
+            }
+            .into());
+        };
+        let within_key = match within.filter(|w| !w.trim().is_empty()) {
+            Some(w) => match self.regions().resolve(w, lex).into_iter().next() {
+                Some(k) => Some(k),
+                None => {
+                    return Err(AppError::refused(format!(
+                        "「{w}」という地域は見つかりませんでした。"
+                    )));
+                }
+            },
+            None => None,
+        };
+        self.topic_roster(&t.id, within_key.as_deref())
+            .await?
+            .ok_or_else(|| AppError::internal(format!("topic {} vanished", t.id)))
+    }
+
+    /// A place as typed by someone who names their own region or a meeting's participant
+    /// (「世田谷区」): its key and name, among the regions with documents or any place the
+    /// gazetteer knows; or a Japanese refusal.
+    pub fn resolve_place(&self, typed: &str) -> Result<(String, String), AppError> {
+        let lex = &self.lexicon;
+        let directory = self.regions();
+        let keys = directory.resolve(typed, lex);
+        if keys.len() == 1 {
+            let key = keys[0].clone();
+            let name = directory
+                .get(&key)
+                .map(|k| k.name.clone())
+                .or_else(|| {
+                    directory
+                        .places(lex)
+                        .into_iter()
+                        .find(|p| p.key == key)
+                        .map(|p| p.name)
+                })
+                .unwrap_or_else(|| typed.trim().to_string());
+            return Ok((key, name));
+        }
+        if let Some(r) = lex
+            .gazetteer
+            .parse_region(typed)
+            .filter(|r| r.prefecture.is_some())
+        {
+            return Ok((r.key(), r.name.trim().to_string()));
+        }
+        if keys.len() > 1 {
+            return Err(AppError::refused(format!(
+                "「{typed}」に当てはまる地域が複数あります（{}）。都道府県名から入力してください。",
+                keys.join("、")
+            )));
+        }
+        Err(AppError::refused(format!(
+            "「{typed}」という地域が見つかりませんでした（例: 東京都世田谷区、青森県・津軽圏域）。"
+        )))
     }
 }

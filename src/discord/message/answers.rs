@@ -1,38 +1,21 @@
 //! Japanese rendering of nimo's answers for Discord: embeds with the matched words in bold,
 //! citations, and paging buttons — all fitted to Discord's limits (see `limits`).
 
-use crate::app::Answer;
-use crate::app::regions::{RegionProfile, Roster};
+use super::ids::page_id;
+use crate::app::library::{Answer, RegionProfile, Roster};
 use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, describe_filters};
 use crate::domain::search::region::RegionKind;
 
 use super::limits::{
-    Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, Embed, Reply, clip,
-    escape_markdown, pack,
+    Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, EMBED_FIELDS, EMBEDS_TOTAL,
+    Embed, Reply, clip, escape_markdown, pack, split_text,
 };
 
 /// How many characters of a passage a list line or a section shows.
 const EXCERPT: usize = 120;
 const FOOTER: &str = "nimo ・ にも包括の資料から";
-
-/// Custom ids of paging buttons: `nimo:{kind}:{token}:{offset}` (well under 100 characters).
-pub fn page_button_id(kind: &str, token: &str, offset: usize) -> String {
-    format!("nimo:{kind}:{token}:{offset}")
-}
-
-/// Parses a paging button's custom id.
-pub fn parse_page_button(custom_id: &str) -> Option<(&str, &str, usize)> {
-    let mut parts = custom_id.split(':');
-    if parts.next()? != "nimo" {
-        return None;
-    }
-    let kind = parts.next()?;
-    let token = parts.next()?;
-    let offset = parts.next()?.parse().ok()?;
-    parts.next().is_none().then_some((kind, token, offset))
-}
 
 fn paging_buttons(
     kind: &str,
@@ -50,13 +33,13 @@ fn paging_buttons(
     vec![
         Button {
             label: "◀ 前へ".into(),
-            custom_id: page_button_id(kind, token, offset.saturating_sub(limit)),
+            custom_id: page_id(kind, token, offset.saturating_sub(limit)),
             disabled: offset == 0,
             primary: false,
         },
         Button {
             label: "次へ ▶".into(),
-            custom_id: page_button_id(kind, token, offset + limit),
+            custom_id: page_id(kind, token, offset + limit),
             disabled: !more,
             primary: true,
         },
@@ -75,15 +58,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
     let u = &answer.understood;
     let r = &answer.results;
     let filters = describe_filters(u, lex);
-    let subject = if u.request.text.is_empty() {
-        if filters.is_empty() {
-            "すべての資料".to_string()
-        } else {
-            format!("{filters}の資料")
-        }
-    } else {
-        format!("「{}」の検索結果", u.request.text)
-    };
+    let subject = answer.subject(lex);
     let mut description = String::new();
     for note in &answer.notes {
         description.push_str(&format!("※ {}\n", escape_markdown(note)));
@@ -147,7 +122,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         footer: FOOTER.into(),
         color: COLOR_ANSWER,
     };
-    embed.fit_total(super::limits::EMBEDS_TOTAL);
+    embed.fit_total(EMBEDS_TOTAL);
     Reply {
         embeds: vec![embed],
         buttons: paging_buttons("ask", page_token, u.request.offset, u.request.limit, r.more),
@@ -259,7 +234,7 @@ pub fn profile(p: &RegionProfile, list_token: Option<&str>) -> Vec<Reply> {
     // The overview may be long (many regions inside): it gets embeds of its own.
     let mut embeds = Vec::new();
     let title = escape_markdown(&r.name);
-    for (i, part) in super::limits::split_text(&description, EMBED_DESCRIPTION)
+    for (i, part) in split_text(&description, EMBED_DESCRIPTION)
         .into_iter()
         .enumerate()
     {
@@ -274,7 +249,7 @@ pub fn profile(p: &RegionProfile, list_token: Option<&str>) -> Vec<Reply> {
             ..Default::default()
         });
     }
-    for chunk in fields.chunks(super::limits::EMBED_FIELDS) {
+    for chunk in fields.chunks(EMBED_FIELDS) {
         embeds.push(Embed {
             title: format!("{title}：項目ごとの内容"),
             fields: chunk.to_vec(),
@@ -287,7 +262,7 @@ pub fn profile(p: &RegionProfile, list_token: Option<&str>) -> Vec<Reply> {
         .map(|t| {
             vec![Button {
                 label: "この地域の文章を一覧".into(),
-                custom_id: page_button_id("ask", t, 0),
+                custom_id: page_id("ask", t, 0),
                 disabled: false,
                 primary: true,
             }]
@@ -335,7 +310,7 @@ pub fn roster(r: &Roster, offset: usize, limit: usize, page_token: Option<&str>)
             excerpt(&e.best.text, 60)
         ));
     }
-    let embeds: Vec<Embed> = super::limits::split_text(&text, EMBED_DESCRIPTION)
+    let embeds: Vec<Embed> = split_text(&text, EMBED_DESCRIPTION)
         .into_iter()
         .enumerate()
         .map(|(i, part)| Embed {
@@ -374,18 +349,4 @@ pub fn help() -> Reply {
         color: COLOR_ANSWER,
         ..Default::default()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_buttons_round_trip() {
-        let id = page_button_id("ask", "AbC123xyz789", 15);
-        assert!(id.len() <= super::super::limits::CUSTOM_ID);
-        assert_eq!(parse_page_button(&id), Some(("ask", "AbC123xyz789", 15)));
-        assert_eq!(parse_page_button("other:x"), None);
-        assert_eq!(parse_page_button("nimo:ask:t:notanumber"), None);
-    }
 }

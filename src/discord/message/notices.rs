@@ -1,25 +1,15 @@
 //! Reminders, digests and status in Discord: how they read (times as Discord timestamps,
 //! so each reader sees their own clock), and the courier that sends them.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use reqwest::Method;
-use serde_json::{Value, json};
 
-use super::bot::Bot;
-use super::limits::{Button, COLOR_ANSWER, COLOR_NOTE, EMBED_DESCRIPTION, Embed, Reply, chars};
-use super::rest::RestError;
-use crate::domain::people::PersonId;
-use crate::domain::ports::{Courier, DeliveryError};
+use super::ids::{nudge_id, resume_id};
+use super::limits::{
+    Button, COLOR_ANSWER, COLOR_NOTE, CUSTOM_ID, EMBED_DESCRIPTION, EMBEDS_TOTAL, Embed, Reply,
+    chars,
+};
+use crate::domain::ids::MeetingId;
 use crate::domain::meetings::reminders::{MeetingStatus, Notice, Progress, progress_text};
-
-/// `nimo:resume:{meeting}`: open the form of that meeting.
-pub const RESUME_BUTTON: &str = "nimo:resume:";
-/// `nimo:nudge:{meeting}:{region key or *}`: an organizer reminds a region now.
-pub const NUDGE_BUTTON: &str = "nimo:nudge:";
 
 /// Nudge buttons on one message (four rows of five; the fifth row holds 「すべて」).
 const NUDGE_BUTTONS: usize = 19;
@@ -32,27 +22,23 @@ pub fn when(t: DateTime<Utc>) -> String {
     format!("<t:{s}:F>（<t:{s}:R>）")
 }
 
-fn user_id(person: &str) -> Option<u64> {
-    person.strip_prefix("discord:")?.parse().ok()
-}
-
-pub fn nudge_buttons(meeting_id: i64, region_keys: &[String], names: &[String]) -> Vec<Button> {
+pub fn nudge_buttons(meeting_id: MeetingId, region_keys: &[String], names: &[String]) -> Vec<Button> {
     let mut buttons: Vec<Button> = region_keys
         .iter()
         .zip(names)
         .take(NUDGE_BUTTONS)
         .map(|(k, n)| Button {
             label: format!("催促: {n}"),
-            custom_id: format!("{NUDGE_BUTTON}{meeting_id}:{k}"),
+            custom_id: nudge_id(meeting_id, Some(k)),
             disabled: false,
             primary: false,
         })
-        .filter(|b| chars(&b.custom_id) <= super::limits::CUSTOM_ID)
+        .filter(|b| chars(&b.custom_id) <= CUSTOM_ID)
         .collect();
     if !region_keys.is_empty() {
         buttons.push(Button {
             label: "未提出の全地域に催促".into(),
-            custom_id: format!("{NUDGE_BUTTON}{meeting_id}:*"),
+            custom_id: nudge_id(meeting_id, None),
             disabled: false,
             primary: true,
         });
@@ -76,7 +62,7 @@ pub fn render(notice: &Notice) -> Reply {
             for_person,
         } => {
             let mut lines = Vec::new();
-            if let Some(p) = for_person.as_deref().and_then(user_id) {
+            if let Some(p) = for_person.as_ref().and_then(|p| p.discord_user()) {
                 lines.push(format!(
                     "<@{p}> さん、DMをお送りできなかったため、こちらでお知らせします。"
                 ));
@@ -115,7 +101,7 @@ pub fn render(notice: &Notice) -> Reply {
                 lines.push("下のボタンか「/事前課題」で、続きから入力できます。".to_string());
                 vec![Button {
                     label: "事前課題を入力する".into(),
-                    custom_id: format!("{RESUME_BUTTON}{meeting_id}"),
+                    custom_id: resume_id(*meeting_id),
                     disabled: false,
                     primary: true,
                 }]
@@ -248,7 +234,7 @@ pub fn status(s: &MeetingStatus, nudge: bool) -> Reply {
         color: COLOR_ANSWER,
         ..Default::default()
     };
-    embed.fit_total(super::limits::EMBEDS_TOTAL);
+    embed.fit_total(EMBEDS_TOTAL);
     let buttons = if nudge && s.meeting.is_open(s.at) {
         let open: Vec<_> = s.not_submitted().collect();
         nudge_buttons(
@@ -270,102 +256,5 @@ pub fn status(s: &MeetingStatus, nudge: bool) -> Reply {
         buttons,
         ephemeral: true,
         ..Default::default()
-    }
-}
-
-/// Sends notices through the bot's delivery. Each send carries the delivery's own nonce
-/// with enforce_nonce: retried after a crash, Discord answers with the message it already
-/// created instead of posting a second one.
-pub struct DiscordCourier {
-    bot: Arc<Bot>,
-    /// How long one attempt may take before the scheduler retries later.
-    budget: Duration,
-}
-
-impl DiscordCourier {
-    pub fn new(bot: Arc<Bot>) -> DiscordCourier {
-        DiscordCourier {
-            bot,
-            budget: Duration::from_secs(20),
-        }
-    }
-
-    async fn post(&self, channel: u64, body: Value, nonce: &str) -> Result<(), DeliveryError> {
-        let mut body = body;
-        body["nonce"] = json!(nonce);
-        body["enforce_nonce"] = json!(true);
-        self.bot
-            .rest
-            .call(
-                Method::POST,
-                &format!("/channels/{channel}/messages"),
-                Some(&body),
-                self.budget,
-            )
-            .await
-            .map(|_| ())
-            .map_err(classify)
-    }
-}
-
-/// Discord's code for "Cannot send messages to this user" (closed DMs, blocked bot).
-const CANNOT_MESSAGE_USER: i64 = 50007;
-
-fn classify(e: RestError) -> DeliveryError {
-    match &e {
-        RestError::Rejected { code, status, .. }
-            if *code == Some(CANNOT_MESSAGE_USER) || *status == 403 =>
-        {
-            DeliveryError::Unreachable(e.to_string())
-        }
-        RestError::Rejected { .. } => DeliveryError::Rejected(e.to_string()),
-        RestError::GaveUp { .. } => DeliveryError::Transient(e.to_string()),
-    }
-}
-
-#[async_trait]
-impl Courier for DiscordCourier {
-    async fn to_person(
-        &self,
-        person: &PersonId,
-        notice: &Notice,
-        nonce: &str,
-    ) -> Result<(), DeliveryError> {
-        let Some(user) = user_id(&person.0) else {
-            return Err(DeliveryError::Unreachable(
-                "not a Discord user (registered in the terminal)".into(),
-            ));
-        };
-        let channel = self
-            .bot
-            .rest
-            .dm_channel(user)
-            .await
-            .map_err(classify)?
-            .and_then(|c| c["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-            .ok_or_else(|| DeliveryError::Transient("no DM channel id".into()))?;
-        self.post(channel, render(notice).to_json(), nonce).await
-    }
-
-    async fn to_channel(
-        &self,
-        channel: &str,
-        notice: &Notice,
-        nonce: &str,
-    ) -> Result<(), DeliveryError> {
-        let channel: u64 = channel
-            .parse()
-            .map_err(|_| DeliveryError::Rejected(format!("bad channel id {channel:?}")))?;
-        let mut body = render(notice).to_json();
-        // The only message where nimo pings: the person whose DMs are closed.
-        if let Notice::Reminder {
-            for_person: Some(p),
-            ..
-        } = notice
-            && let Some(user) = user_id(p)
-        {
-            body["allowed_mentions"] = json!({ "parse": [], "users": [user.to_string()] });
-        }
-        self.post(channel, body, nonce).await
     }
 }

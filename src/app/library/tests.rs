@@ -1,21 +1,21 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::app::Nimo;
+use crate::app::library::Library;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::Ask;
 
-async fn nimo() -> Arc<Nimo> {
+async fn nimo() -> Arc<Library> {
     let opened = crate::setup::open_in_memory(Lexicon::embedded())
         .await
         .unwrap();
     let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
     opened
-        .nimo
+        .library
         .ingest(&[corpus], false, &mut |_| {})
         .await
         .unwrap();
-    opened.nimo
+    opened.library
 }
 
 #[tokio::test]
@@ -129,12 +129,12 @@ async fn roster_includes_every_tagged_region_whatever_its_wording() {
         .await
         .unwrap();
     opened
-        .nimo
+        .library
         .ingest(&[tmp.path().to_path_buf()], false, &mut |_| {})
         .await
         .unwrap();
     let r = opened
-        .nimo
+        .library
         .topic_roster("peer", Some("東京都"))
         .await
         .unwrap()

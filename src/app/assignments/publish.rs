@@ -1,0 +1,156 @@
+//! A submitted version becomes a document that search finds at once, cited as the
+//! region's submission for the meeting.
+
+use sha2::{Digest, Sha256};
+
+use super::Assignments;
+use crate::app::AppError;
+use crate::domain::clock::format_jst;
+use crate::domain::forms::conversation::Message;
+use crate::domain::forms::definition::expand;
+use crate::domain::forms::document::sections_text;
+use crate::domain::forms::{Answers, FormDef};
+use crate::domain::meetings::meeting::Meeting;
+use crate::domain::people::Person;
+use crate::domain::ports::{SourcedDocument, Submission};
+use crate::domain::search::passage::{Document, FORM_SUBMISSION, Passage, RegionSource};
+use crate::domain::search::region::{Region, RegionKind};
+
+/// Passage pieces of at most this many characters, cut at line ends.
+const PIECE_CHARS: usize = 320;
+
+fn pieces(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in text.lines() {
+        if !cur.is_empty() && cur.chars().count() + line.chars().count() > PIECE_CHARS {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push('\n');
+        }
+        cur.push_str(line);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+impl Assignments {
+    /// Records the current answers as the next version and makes it searchable.
+    pub(super) async fn submit(
+        &self,
+        person: &Person,
+        meeting: &Meeting,
+        form: &FormDef,
+        submission: &Submission,
+    ) -> Result<Message, AppError> {
+        let version = self.store.submit(submission.id, &person.id).await?;
+        let document =
+            self.submission_document(meeting, form, submission, &version.answers, version.version);
+        let sha = format!(
+            "{:x}",
+            Sha256::digest(serde_json::to_vec(&version.answers).unwrap_or_default())
+        );
+        // The submission is recorded; if indexing fails it is repaired at the next start
+        // (the index is rebuilt from the database), so this is logged, not refused.
+        if let Err(e) = self
+            .library
+            .publish(vec![SourcedDocument {
+                document,
+                source_path: format!("submission:{}", submission.id),
+                sha256: sha,
+                lexicon: self.library.lexicon().fingerprint.clone(),
+            }])
+            .await
+        {
+            tracing::error!(error = %e.chain(), submission = %submission.id, "a submission could not be indexed yet");
+        }
+        Ok(Message {
+            text: format!(
+                "提出しました（第{}版・{}）。{}の{}として、検索にもすぐ反映されます。締切（{}）までは修正して再提出できます。",
+                version.version,
+                format_jst(version.submitted_at),
+                submission.region_name,
+                meeting.name,
+                meeting.deadline_text()
+            ),
+            ..Default::default()
+        })
+    }
+
+    /// The document search indexes for a submitted version: one passage per piece of each
+    /// answered section, cited as the region's submission for the meeting.
+    fn submission_document(
+        &self,
+        meeting: &Meeting,
+        form: &FormDef,
+        submission: &Submission,
+        answers: &Answers,
+        version: u32,
+    ) -> Document {
+        let lex = self.library.lexicon();
+        let region = lex
+            .gazetteer
+            .parse_region(&submission.region_name)
+            .filter(|r| r.key() == submission.region_key)
+            .unwrap_or_else(|| {
+                let path: Vec<String> = submission
+                    .region_key
+                    .split('/')
+                    .map(str::to_string)
+                    .collect();
+                Region {
+                    name: submission.region_name.clone(),
+                    prefecture: path
+                        .first()
+                        .filter(|p| lex.gazetteer.is_prefecture(p))
+                        .cloned(),
+                    kind: RegionKind::Unknown,
+                    path,
+                }
+            });
+        let id = format!(
+            "submission-{}-{}",
+            meeting.id,
+            submission.region_key.replace('/', "_")
+        );
+        let title = format!(
+            "{} {}（{}・第{}版）",
+            meeting.name,
+            expand(&form.title, meeting.fiscal_year),
+            submission.region_name,
+            version
+        );
+        let mut passages = Vec::new();
+        for (section, text) in sections_text(form, meeting.fiscal_year, answers) {
+            for piece in pieces(&text) {
+                let normalized = lex.normalizer.normalize(&format!("{section}\n{piece}"));
+                let ordinal = passages.len() as u32;
+                passages.push(Passage {
+                    id: format!("{id}#{ordinal}"),
+                    doc: id.clone(),
+                    doc_title: title.clone(),
+                    ordinal,
+                    region: region.clone(),
+                    region_source: RegionSource::Registered,
+                    fiscal_year: meeting.fiscal_year,
+                    form: FORM_SUBMISSION.to_string(),
+                    section: section.clone(),
+                    topics: lex.taxonomy.tag(&normalized),
+                    text: piece,
+                });
+            }
+        }
+        Document {
+            id,
+            title,
+            form: FORM_SUBMISSION.to_string(),
+            fiscal_year: meeting.fiscal_year,
+            sheets: 1,
+            passages,
+            warnings: Vec::new(),
+        }
+    }
+}

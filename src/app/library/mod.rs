@@ -1,0 +1,407 @@
+//! The library: the programme's documents and the questions asked of them. Ingest reads
+//! files into the store (the truth) and the index (derived from it); `ask` answers a
+//! question; `publish` makes documents produced inside nimo (submitted 事前課題) searchable
+//! at once; `regions` answers 「この地域は？」 and 「このテーマに取り組んでいるのは？」.
+
+mod ask;
+mod regions;
+
+pub use ask::Answer;
+pub use regions::{DocumentSummary, RegionProfile, Roster, RosterEntry, SectionSummary};
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::app::AppError;
+use crate::domain::ports::{DocumentStore, IndexState, PassageIndex, SourcedDocument};
+use crate::domain::search::corpus;
+use crate::domain::search::lexicon::Lexicon;
+use crate::domain::search::passage::Document;
+use crate::domain::search::query::{KnownRegion, RegionDirectory, SearchRequest};
+use crate::domain::search::results::SearchResults;
+
+/// Documents committed together during ingest (bounds memory on large runs).
+const INGEST_BATCH: usize = 200;
+
+/// Progress of an ingest, for long runs.
+#[derive(Debug, Clone)]
+pub enum IngestEvent {
+    Reading { done: usize, total: usize },
+    Committing { documents: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestedFile {
+    pub id: String,
+    pub path: PathBuf,
+    pub form: String,
+    pub sheets: usize,
+    pub passages: usize,
+    pub regions: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    pub ingested: Vec<IngestedFile>,
+    pub unchanged: Vec<PathBuf>,
+    /// File and reason (Japanese).
+    pub failed: Vec<(PathBuf, String)>,
+    pub elapsed: Duration,
+    pub bytes: u64,
+}
+
+impl IngestReport {
+    pub fn passages(&self) -> usize {
+        self.ingested.iter().map(|f| f.passages).sum()
+    }
+}
+
+/// The documents and what can be asked of them.
+pub struct Library {
+    lexicon: Arc<Lexicon>,
+    store: Arc<dyn DocumentStore>,
+    index: Arc<dyn PassageIndex>,
+    directory: RwLock<Arc<RegionDirectory>>,
+    publishing: Publishing,
+}
+
+/// Group commit for `publish`. A tantivy commit costs tens of milliseconds (it syncs to
+/// disk) and commits are one at a time, so when many regions submit in the same minute
+/// before a deadline, committing each submission alone makes the last one wait for all
+/// the others. Instead each caller queues its documents; whoever gets the commit lock
+/// takes everything queued so far and commits it at once, and every caller is told the
+/// outcome of the commit that carried its documents.
+#[derive(Default)]
+struct Publishing {
+    queue: std::sync::Mutex<Vec<Queued>>,
+    commit: tokio::sync::Mutex<()>,
+}
+
+type Queued = (
+    Vec<SourcedDocument>,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+impl Library {
+    /// Wires the service and makes sure the index reflects the store (rebuilding it when a
+    /// crash, a lexicon change or a new version left it behind).
+    pub async fn new(
+        lexicon: Arc<Lexicon>,
+        store: Arc<dyn DocumentStore>,
+        index: Arc<dyn PassageIndex>,
+    ) -> Result<Library, AppError> {
+        let library = Library {
+            lexicon,
+            store,
+            index,
+            directory: RwLock::new(Arc::default()),
+            publishing: Publishing::default(),
+        };
+        library.ensure_index_current().await?;
+        library.refresh_directory().await?;
+        Ok(library)
+    }
+
+    pub fn lexicon(&self) -> &Arc<Lexicon> {
+        &self.lexicon
+    }
+
+    async fn ensure_index_current(&self) -> Result<(), AppError> {
+        let generation = self.store.generation().await?;
+        let want = IndexState {
+            lexicon: self.index.lexicon(),
+            generation,
+        };
+        let have = self.index.state()?;
+        if have.as_ref() == Some(&want) || (have.is_none() && generation == 0) {
+            return Ok(());
+        }
+        tracing::info!(
+            ?have,
+            ?want,
+            "search index is behind the database; rebuilding it"
+        );
+        let documents = self.store.documents().await?;
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.rebuild(&documents, generation))
+            .await
+            ??;
+        Ok(())
+    }
+
+    async fn refresh_directory(&self) -> Result<(), AppError> {
+        let mut regions = self.store.regions().await?;
+        let order: HashMap<&str, usize> = self
+            .lexicon
+            .gazetteer
+            .prefectures()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect();
+        regions.sort_by_key(|r| {
+            (
+                r.prefecture
+                    .as_deref()
+                    .and_then(|p| order.get(p).copied())
+                    .unwrap_or(usize::MAX),
+                r.key.clone(),
+            )
+        });
+        *self.directory.write().expect("directory lock") =
+            Arc::new(RegionDirectory::new(regions, &self.lexicon));
+        Ok(())
+    }
+
+    /// The regions with passages, in prefecture order.
+    pub fn regions(&self) -> Arc<RegionDirectory> {
+        self.directory.read().expect("directory lock").clone()
+    }
+
+    /// Reads files (or directories of `.txt` files) into the store and the index. Files
+    /// whose bytes and lexicon are unchanged are skipped unless `force`. A file that cannot
+    /// be read or parsed is reported and leaves what is indexed untouched.
+    pub async fn ingest(
+        &self,
+        paths: &[PathBuf],
+        force: bool,
+        progress: &mut (dyn FnMut(IngestEvent) + Send),
+    ) -> Result<IngestReport, AppError> {
+        let started = Instant::now();
+        let mut report = IngestReport::default();
+        let files = expand_paths(paths, &mut report.failed);
+        let known = self.store.fingerprints().await?;
+        let mut seen_ids: HashMap<String, PathBuf> = HashMap::new();
+        let mut batch: Vec<SourcedDocument> = Vec::new();
+        let total = files.len();
+        for (n, path) in files.into_iter().enumerate() {
+            progress(IngestEvent::Reading { done: n, total });
+            let Some(id) = path.file_name().map(|s| s.to_string_lossy().to_string()) else {
+                continue;
+            };
+            if let Some(other) = seen_ids.insert(id.clone(), path.clone()) {
+                report.failed.push((
+                    path.clone(),
+                    format!(
+                        "同じファイル名の {} と区別できません（ファイル名が文書の識別子です）",
+                        other.display()
+                    ),
+                ));
+                continue;
+            }
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    report
+                        .failed
+                        .push((path, format!("ファイルを読めません: {e}")));
+                    continue;
+                }
+            };
+            report.bytes += bytes.len() as u64;
+            let sha = format!("{:x}", Sha256::digest(&bytes));
+            if !force
+                && known
+                    .get(&id)
+                    .is_some_and(|k| k.sha256 == sha && k.lexicon == self.lexicon.fingerprint)
+            {
+                report.unchanged.push(path);
+                continue;
+            }
+            match corpus::parse_bytes(&id, &bytes, &self.lexicon) {
+                Ok(document) => {
+                    let regions: BTreeSet<String> = document
+                        .passages
+                        .iter()
+                        .map(|p| p.region.name.clone())
+                        .collect();
+                    report.ingested.push(IngestedFile {
+                        id: id.clone(),
+                        path: path.clone(),
+                        form: document.form.clone(),
+                        sheets: document.sheets,
+                        passages: document.passages.len(),
+                        regions: regions.into_iter().collect(),
+                        warnings: document.warnings.clone(),
+                    });
+                    batch.push(SourcedDocument {
+                        document,
+                        source_path: path.display().to_string(),
+                        sha256: sha,
+                        lexicon: self.lexicon.fingerprint.clone(),
+                    });
+                }
+                Err(e) => report.failed.push((path, e.to_string())),
+            }
+            if batch.len() >= INGEST_BATCH {
+                progress(IngestEvent::Committing {
+                    documents: batch.len(),
+                });
+                self.commit_batch(std::mem::take(&mut batch)).await?;
+            }
+        }
+        progress(IngestEvent::Reading { done: total, total });
+        if !batch.is_empty() {
+            progress(IngestEvent::Committing {
+                documents: batch.len(),
+            });
+            self.commit_batch(batch).await?;
+        }
+        if !report.ingested.is_empty() {
+            self.refresh_directory().await?;
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Store first (the truth), then the index; a crash in between is repaired at the next
+    /// start because the index then lags the store's generation.
+    async fn commit_batch(&self, batch: Vec<SourcedDocument>) -> Result<(), AppError> {
+        let generation = self.store.replace_documents(&batch).await?;
+        let documents: Vec<Document> = batch.into_iter().map(|s| s.document).collect();
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.replace_documents(&documents, &[], generation))
+            .await
+            ??;
+        Ok(())
+    }
+
+    /// Stores and indexes documents produced inside nimo (submitted 事前課題), so that
+    /// search finds them at once.
+    /// Concurrent calls share commits (see `Publishing`); each returns once its documents
+    /// are searchable.
+    pub async fn publish(&self, documents: Vec<SourcedDocument>) -> Result<(), AppError> {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.publishing
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((documents, done));
+        {
+            let _leader = self.publishing.commit.lock().await;
+            let queued = std::mem::take(
+                &mut *self
+                    .publishing
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            );
+            if !queued.is_empty() {
+                let mut batch: Vec<SourcedDocument> = Vec::new();
+                let mut waiting = Vec::with_capacity(queued.len());
+                for (documents, done) in queued {
+                    for d in documents {
+                        // A later version of the same document (an amendment right after
+                        // a submission) replaces the earlier one within the batch.
+                        batch.retain(|b| b.document.id != d.document.id);
+                        batch.push(d);
+                    }
+                    waiting.push(done);
+                }
+                let result = match self.commit_batch(batch).await {
+                    Ok(()) => self.refresh_directory().await,
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| e.chain());
+                for done in waiting {
+                    let _ = done.send(result.clone());
+                }
+            }
+        }
+        match outcome.await {
+            Ok(result) => result.map_err(|e| AppError::internal(format!("publishing: {e}"))),
+            Err(_) => Err(AppError::internal(
+                "the commit carrying these documents was abandoned",
+            )),
+        }
+    }
+
+    /// Removes documents by id (file name).
+    pub async fn remove(&self, ids: &[String]) -> Result<(), AppError> {
+        let generation = self.store.remove_documents(ids).await?;
+        let index = self.index.clone();
+        let ids = ids.to_vec();
+        tokio::task::spawn_blocking(move || index.replace_documents(&[], &ids, generation))
+            .await
+            ??;
+        self.refresh_directory().await
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<SearchResults, AppError> {
+        let index = self.index.clone();
+        let request = request.clone();
+        let results = tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            ??;
+        Ok(results)
+    }
+
+    /// Every passage, for export.
+    pub async fn documents(&self) -> Result<Vec<Document>, AppError> {
+        Ok(self.store.documents().await?)
+    }
+
+    /// Number of passages in the index.
+    pub fn passage_count(&self) -> Result<usize, AppError> {
+        Ok(self.index.passage_count()?)
+    }
+
+    /// A known region by key.
+    pub fn region(&self, key: &str) -> Option<KnownRegion> {
+        self.regions().get(key).cloned()
+    }
+}
+
+/// Files named, and the `.txt` files under directories named, sorted; missing paths are
+/// reported.
+fn expand_paths(paths: &[PathBuf], failed: &mut Vec<(PathBuf, String)>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found, failed);
+            found.sort();
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            failed.push((p.clone(), "ファイルが見つかりません".to_string()));
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, failed: &mut Vec<(PathBuf, String)>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            failed.push((dir.to_path_buf(), format!("フォルダを読めません: {e}")));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out, failed);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

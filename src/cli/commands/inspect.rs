@@ -1,0 +1,55 @@
+//! `nimo inspect FILE`: how a file would be read — its form, year, sheets and their
+//! regions, sections — without storing it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::domain::era::era_label;
+use crate::domain::search::corpus;
+use crate::setup::Config;
+
+pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
+    let lexicon = config.lexicon()?;
+    let bytes = std::fs::read(path)?;
+    let id = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    match corpus::parse_bytes(&id, &bytes, &lexicon) {
+        Ok(doc) => {
+            println!("文書: {}（{}）", doc.title, doc.form);
+            println!(
+                "年度: {}　シート: {}　文章: {}件",
+                doc.fiscal_year
+                    .map(era_label)
+                    .unwrap_or_else(|| "不明".into()),
+                doc.sheets,
+                doc.passages.len()
+            );
+            let mut last: Option<(String, String)> = None;
+            for p in &doc.passages {
+                let key = (p.region.key(), p.section.clone());
+                if last.as_ref() != Some(&key) {
+                    if last.as_ref().map(|l| &l.0) != Some(&key.0) {
+                        println!(
+                            "\n■ {}（{}・{:?}）",
+                            p.region.name,
+                            p.region.kind.label(),
+                            p.region_source
+                        );
+                    }
+                    println!("  ・{}", p.section);
+                    last = Some(key);
+                }
+            }
+            for w in &doc.warnings {
+                println!("確認: {w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
