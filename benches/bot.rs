@@ -9,17 +9,14 @@
 //!   * start-up to READY (commands registered), in process and for the `nimo` binary;
 //!   * peak resident memory of the `nimo` binary serving the same questions.
 
-#[path = "../tests/support/fake_discord.rs"]
-mod fake_discord;
-#[path = "../tests/support/gold.rs"]
-mod gold;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use fake_discord::*;
+use nimo_testkit::fake_discord::*;
+use nimo_testkit::gold;
 use nimo::discord::rest::{Rest, Secret};
 use nimo::discord::{BotConfig, intents};
 use nimo::domain::search::lexicon::Lexicon;

@@ -13,9 +13,8 @@
 //!
 //! Results are printed and written to target/bench/search.json.
 
-#[path = "../tests/support/gold.rs"]
-mod gold;
 
+use nimo_testkit::gold;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -27,7 +27,7 @@ use crate::domain::forms::document::render_text;
 use crate::domain::ids::MeetingId;
 use crate::domain::meetings::meeting::Meeting;
 use crate::domain::people::{Person, PersonId};
-use crate::domain::ports::{AssignmentStore, ConversationState, Submission};
+use crate::domain::ports::{AssignmentStore, ConversationState, Submission, SubmittedVersion};
 
 /// What to send back, and whether the person is still filling in the form (their next
 /// message answers it).
@@ -346,6 +346,34 @@ impl Assignments {
                 &latest.answers
             )
         ))
+    }
+}
+
+impl Assignments {
+    /// Every submitted version of a region's submission, oldest first; for those who may
+    /// read what the region submitted (`by` None: the trusted command line).
+    pub async fn versions(
+        &self,
+        by: Option<&PersonId>,
+        meeting: MeetingId,
+        region: &str,
+    ) -> Result<Vec<SubmittedVersion>, AppError> {
+        let (key, _) = self.library.resolve_place(region)?;
+        if let Some(by) = by
+            && !self
+                .store
+                .person(by)
+                .await?
+                .is_some_and(|p| p.may_read_submitted(&key))
+        {
+            return Err(AppError::refused(
+                "提出された事前課題を読めるのは、アドバイザー・主催者と、その地域の担当者です。",
+            ));
+        }
+        match self.store.submission(meeting, &key).await? {
+            Some(s) => Ok(self.store.versions(s.id).await?),
+            None => Ok(Vec::new()),
+        }
     }
 }
 

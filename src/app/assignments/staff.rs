@@ -102,4 +102,53 @@ impl Assignments {
     pub async fn people(&self) -> Result<Vec<Person>, AppError> {
         Ok(self.store.people().await?)
     }
+
+    /// Takes a role away (staff who moved on, an advisor whose term ended). `by` must be
+    /// an organizer; None is the trusted command line. A staff member filling in the
+    /// form is stopped at their next message.
+    pub async fn revoke(
+        &self,
+        person: &PersonId,
+        role: Role,
+        region: Option<&str>,
+        by: Option<&PersonId>,
+    ) -> Result<String, AppError> {
+        if let Some(by) = by
+            && !self.store.person(by).await?.is_some_and(|o| o.is_organizer())
+        {
+            return Err(AppError::refused("役割の取り消しは主催者だけができます。"));
+        }
+        let Some(who) = self.store.person(person).await? else {
+            return Err(AppError::refused(format!("{person} は登録されていません。")));
+        };
+        let region_key = match (role, region) {
+            (Role::Staff, Some(r)) => self.library.resolve_place(r)?.0,
+            (Role::Staff, None) => return Err(AppError::refused("担当者には地域が必要です。")),
+            _ => String::new(),
+        };
+        let Some(grant) = who
+            .grants
+            .iter()
+            .find(|g| g.role == role && g.region_key == region_key && g.status != GrantStatus::Revoked)
+        else {
+            return Err(AppError::refused(format!(
+                "{}さんにはその役割がありません。",
+                who.name
+            )));
+        };
+        self.store
+            .set_grant(
+                &Grant {
+                    status: GrantStatus::Revoked,
+                    ..grant.clone()
+                },
+                by,
+            )
+            .await?;
+        Ok(if role == Role::Staff {
+            format!("{}さんの{}の担当を取り消しました。", who.name, grant.region_name)
+        } else {
+            format!("{}さんの{}の役割を取り消しました。", who.name, role.label())
+        })
+    }
 }

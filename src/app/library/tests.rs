@@ -11,11 +11,12 @@ async fn nimo() -> Arc<Library> {
         .unwrap();
     let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
     opened
+        .app
         .library
         .ingest(&[corpus], false, &mut |_| {})
         .await
         .unwrap();
-    opened.library
+    opened.app.library.clone()
 }
 
 #[tokio::test]
@@ -129,11 +130,13 @@ async fn roster_includes_every_tagged_region_whatever_its_wording() {
         .await
         .unwrap();
     opened
+        .app
         .library
         .ingest(&[tmp.path().to_path_buf()], false, &mut |_| {})
         .await
         .unwrap();
     let r = opened
+        .app
         .library
         .topic_roster("peer", Some("東京都"))
         .await

@@ -1,7 +1,9 @@
 //! The `nimo` binary end to end: what a newcomer types, against a fresh data directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::helpers::corpus;
 
 fn nimo(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nimo"))
@@ -16,10 +18,6 @@ fn nimo(data: &Path, args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("utf-8 output")
-}
-
-fn corpus() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
 }
 
 /// A fresh data directory with the sample corpus ingested.

@@ -1,7 +1,6 @@
 //! The gold set of advisor questions (tests/gold/questions.toml) and the measures used on
 //! it: recall@10 and MRR at the level of regions, as advisors judge an answer.
-//! Shared by the quality test and the search benchmark (included with `#[path]`).
-#![allow(dead_code)]
+//! Shared by the quality test and the search benchmark.
 
 use serde::Deserialize;
 
@@ -23,7 +22,7 @@ struct GoldFile {
 }
 
 pub fn load() -> Vec<GoldQuestion> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gold/questions.toml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/gold/questions.toml");
     let text = std::fs::read_to_string(path).expect("gold set");
     toml::from_str::<GoldFile>(&text)
         .expect("gold set parses")

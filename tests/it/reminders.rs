@@ -7,14 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use nimo::app::reminders::{CLAIM, MeetingEdit};
+use nimo::app::App;
+use nimo::app::meetings::MeetingEdit;
+use nimo::app::reminders::CLAIM;
 use nimo::domain::clock::{Clock, ManualClock, format_jst, parse_jst};
-use nimo::domain::forms::conversation::Input;
-use nimo::domain::search::lexicon::Lexicon;
+use nimo::domain::ids::MeetingId;
+use nimo::domain::meetings::reminders::{DeliveryState, Notice, StepState, Via};
 use nimo::domain::people::{PersonId, Role};
-use nimo::domain::ports::{Courier, DeliveryError, NewMeeting};
-use nimo::domain::meetings::reminders::Notice;
-use nimo::setup::{self, Config, Opened};
+use nimo::domain::ports::{Courier, DeliveryError};
+
+use crate::helpers::{Seed, clock_at, person, say, seed_meeting, spawn_app, submit_form_a};
 
 /// A courier that behaves like Discord for what matters here: a nonce already seen
 /// returns the message already created.
@@ -120,10 +122,10 @@ impl Courier for Recorder {
         notice: &Notice,
         nonce: &str,
     ) -> Result<(), DeliveryError> {
-        if self.closed.lock().unwrap().contains(&person.0) {
+        if self.closed.lock().unwrap().contains(&person.to_string()) {
             return Err(DeliveryError::Unreachable("50007".into()));
         }
-        self.record(person.0.clone(), notice, nonce)
+        self.record(person.to_string(), notice, nonce)
     }
 
     async fn to_channel(
@@ -149,121 +151,45 @@ fn jst_to_iso(s: &str) -> String {
     )
 }
 
-fn config(dir: &std::path::Path) -> Config {
-    Config {
-        data_dir: dir.to_path_buf(),
-        lexicon_dir: None,
-    }
-}
-
 const YAMADA: &str = "discord:3001";
 const SATO: &str = "discord:3002";
 const ORGANIZER: &str = "discord:3009";
 
 /// A form A meeting, deadline Friday 10 December 2021 17:00, with 世田谷区 (山田) and
 /// 葛飾区 (佐藤), an organizer and a channel.
-async fn meeting(opened: &Opened) -> i64 {
-    let a = &opened.assignments;
-    let m = a
-        .create_meeting(NewMeeting {
-            name: "令和３年度 第２回 AD合同会議".into(),
-            fiscal_year: Some(2021),
-            form_id: "jizen-kadai".into(),
-            form_version: "2020.1".into(),
-            deadline: parse_jst("2021-12-10 17:00").unwrap(),
-            meeting_date: None,
-        })
-        .await
-        .unwrap();
-    let grant = |who: &str, name: &str, role, region: Option<&'static str>| {
-        let a = a.clone();
-        let who = PersonId(who.into());
-        let name = name.to_string();
-        async move { a.grant(&who, &name, role, region, None).await.unwrap() }
-    };
-    grant(YAMADA, "山田", Role::Staff, Some("東京都世田谷区")).await;
-    grant(SATO, "佐藤", Role::Staff, Some("東京都葛飾区")).await;
-    grant(ORGANIZER, "事務局", Role::Organizer, None).await;
-    opened
-        .reminders
-        .edit(
-            None,
-            m.id,
-            MeetingEdit {
-                regions: Some(vec!["世田谷区".into(), "葛飾区".into()]),
-                organizers: Some(vec![PersonId(ORGANIZER.into())]),
-                channel: Some(Some("5000".into())),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    m.id
+async fn meeting(app: &App) -> MeetingId {
+    seed_meeting(app, Seed::two_wards_on_discord()).await
 }
 
 /// Moves the clock hour by hour until `until`, ticking each time.
-async fn run_until(opened: &Opened, clock: &ManualClock, courier: &Recorder, until: &str) {
+async fn run_until(app: &App, clock: &ManualClock, courier: &Recorder, until: &str) {
     let until = parse_jst(until).unwrap();
     while clock.now() < until {
         clock.advance(Duration::hours(1));
-        opened.reminders.tick(courier).await.unwrap();
+        app.reminders.tick(courier).await.unwrap();
     }
-}
-
-async fn say(opened: &Opened, who: &str, text: &str) {
-    opened
-        .assignments
-        .handle(&PersonId(who.into()), Input::Text(text.into()))
-        .await
-        .unwrap();
-}
-
-async fn submit_form_a(opened: &Opened, who: &str) {
-    opened
-        .assignments
-        .begin(&PersonId(who.into()), who, None, None)
-        .await
-        .unwrap();
-    for text in [
-        "地域移行｜病院訪問を始めた",
-        "次へ",
-        "・ピア交流会を開いた",
-        "次へ",
-        "・周知",
-        "次へ",
-        "・継続",
-        "次へ",
-        "提出",
-    ] {
-        say(opened, who, text).await;
-    }
-}
-
-fn clock_at(t: &str) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(parse_jst(t).unwrap()))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_ladder_and_a_submission_stops_it() {
     let clock = clock_at("2021-11-30 00:00");
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let id = meeting(&opened).await;
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = meeting(&app).await;
     let courier = Recorder::new(clock.clone());
 
     // 山田 has started: the reminder says how far and what is missing.
-    opened
+    app
         .assignments
-        .begin(&PersonId(YAMADA.into()), "山田", None, None)
+        .begin(&person(YAMADA), "山田", None, None)
         .await
         .unwrap();
-    say(&opened, YAMADA, "地域移行｜病院訪問を始めた").await;
+    say(&app, YAMADA, "地域移行｜病院訪問を始めた").await;
 
-    run_until(&opened, &clock, &courier, "2021-12-08 12:00").await;
+    run_until(&app, &clock, &courier, "2021-12-08 12:00").await;
     // 佐藤 submits on Wednesday; 葛飾区 hears no more.
-    submit_form_a(&opened, SATO).await;
-    run_until(&opened, &clock, &courier, "2021-12-13 00:00").await;
+    submit_form_a(&app, SATO).await;
+    run_until(&app, &clock, &courier, "2021-12-13 00:00").await;
 
     assert_eq!(
         courier.log(),
@@ -320,19 +246,18 @@ async fn the_whole_ladder_and_a_submission_stops_it() {
         }
         other => panic!("{other:?}"),
     }
-    let schedule = opened.reminders.schedule(id).await.unwrap();
-    assert!(schedule.iter().all(|s| s.state == "done"), "{schedule:?}");
+    let schedule = app.meetings.schedule(id).await.unwrap();
+    assert!(schedule.iter().all(|s| s.state == StepState::Done), "{schedule:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_moved_deadline_reschedules_and_nudges_come_once() {
     let clock = clock_at("2021-12-01 00:00");
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let id = meeting(&opened).await;
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = meeting(&app).await;
     let courier = Recorder::new(clock.clone());
-    run_until(&opened, &clock, &courier, "2021-12-04 00:00").await;
+    run_until(&app, &clock, &courier, "2021-12-04 00:00").await;
     assert_eq!(
         courier.sent().len(),
         2,
@@ -342,10 +267,10 @@ async fn a_moved_deadline_reschedules_and_nudges_come_once() {
 
     // The deadline moves a week later: the rungs not yet sent move with it; the 7-day
     // one is not sent again.
-    opened
-        .reminders
+    app
+        .meetings
         .edit(
-            Some(&PersonId(ORGANIZER.into())),
+            Some(&person(ORGANIZER)),
             id,
             MeetingEdit {
                 deadline: Some(parse_jst("2021-12-17 17:00").unwrap()),
@@ -354,14 +279,14 @@ async fn a_moved_deadline_reschedules_and_nudges_come_once() {
         )
         .await
         .unwrap();
-    run_until(&opened, &clock, &courier, "2021-12-11 00:00").await;
+    run_until(&app, &clock, &courier, "2021-12-11 00:00").await;
     assert_eq!(
         courier.sent().len(),
         2,
         "nothing at the old dates: {:?}",
         courier.log()
     );
-    run_until(&opened, &clock, &courier, "2021-12-14 12:00").await;
+    run_until(&app, &clock, &courier, "2021-12-14 12:00").await;
     assert_eq!(
         courier.log()[2..],
         [
@@ -371,25 +296,25 @@ async fn a_moved_deadline_reschedules_and_nudges_come_once() {
     );
 
     // Staff may not edit meetings; an organizer nudges, a double click sends once.
-    let refused = opened
-        .reminders
-        .edit(Some(&PersonId(YAMADA.into())), id, MeetingEdit::default())
+    let refused = app
+        .meetings
+        .edit(Some(&person(YAMADA)), id, MeetingEdit::default())
         .await;
     assert!(refused.is_err());
-    let org = PersonId(ORGANIZER.into());
-    let msg = opened
+    let org = person(ORGANIZER);
+    let msg = app
         .reminders
         .nudge(&org, id, Some("東京都/世田谷区"))
         .await
         .unwrap();
     assert!(msg.contains("世田谷区の担当者（1名）に催促"), "{msg}");
-    let again = opened
+    let again = app
         .reminders
         .nudge(&org, id, Some("東京都/世田谷区"))
         .await
         .unwrap();
     assert!(again.contains("1時間以内"), "{again}");
-    opened.reminders.tick(courier.as_ref()).await.unwrap();
+    app.reminders.tick(courier.as_ref()).await.unwrap();
     assert_eq!(
         courier.log().last().unwrap(),
         "2021年12月14日(火) 12:00 discord:3001 nudge"
@@ -400,18 +325,17 @@ async fn a_moved_deadline_reschedules_and_nudges_come_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn downtime_gives_one_catch_up_and_nothing_stale() {
     let clock = clock_at("2021-12-01 00:00");
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let id = meeting(&opened).await;
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = meeting(&app).await;
     let courier = Recorder::new(clock.clone());
-    run_until(&opened, &clock, &courier, "2021-12-04 00:00").await;
+    run_until(&app, &clock, &courier, "2021-12-04 00:00").await;
     assert_eq!(courier.sent().len(), 2);
 
     // Down from Saturday until Thursday noon: the 3-day and 1-day rungs passed. One
     // message each, the nearer one; the organizers' digest is due too.
     clock.set(parse_jst("2021-12-09 12:00").unwrap());
-    let report = opened.reminders.tick(courier.as_ref()).await.unwrap();
+    let report = app.reminders.tick(courier.as_ref()).await.unwrap();
     assert_eq!(report.merged, 1, "{report:?}");
     assert_eq!(
         courier.log()[2..],
@@ -424,7 +348,7 @@ async fn downtime_gives_one_catch_up_and_nothing_stale() {
     // Down again until after the deadline: no 「当日」 reminder about a passed deadline,
     // only the overdue notice (and the digest after the deadline).
     clock.set(parse_jst("2021-12-11 10:00").unwrap());
-    let report = opened.reminders.tick(courier.as_ref()).await.unwrap();
+    let report = app.reminders.tick(courier.as_ref()).await.unwrap();
     assert_eq!(report.expired, 1, "{report:?}");
     assert_eq!(
         courier.log()[5..],
@@ -434,26 +358,24 @@ async fn downtime_gives_one_catch_up_and_nothing_stale() {
             "2021年12月11日(土) 10:00 discord:3009 digest-after",
         ]
     );
-    let states: HashMap<String, String> = opened
-        .reminders
+    let states: HashMap<String, StepState> = app
+        .meetings
         .schedule(id)
         .await
         .unwrap()
         .into_iter()
         .map(|s| (s.step, s.state))
         .collect();
-    assert_eq!(states["3d"], "merged");
-    assert_eq!(states["day"], "expired");
-    assert_eq!(states["overdue"], "done");
+    assert_eq!(states["3d"], StepState::Merged);
+    assert_eq!(states["day"], StepState::Expired);
+    assert_eq!(states["overdue"], StepState::Done);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_schedulers_on_one_database_send_each_reminder_once() {
-    let tmp = tempfile::tempdir().unwrap();
     let clock = clock_at("2021-12-01 00:00");
-    let first = setup::open_with_clock(&config(tmp.path()), clock.clone())
-        .await
-        .unwrap();
+    let t = spawn_app(clock.clone()).await;
+    let first = t.app.clone();
     let id = meeting(&first).await;
     // Many staff, so the two processes really compete.
     let cities = [
@@ -473,7 +395,7 @@ async fn two_schedulers_on_one_database_send_each_reminder_once() {
             first
                 .assignments
                 .grant(
-                    &PersonId(format!("discord:{}", 4000 + i * 10 + j)),
+                    &PersonId::discord((4000 + i * 10 + j) as u64),
                     c,
                     Role::Staff,
                     Some(c),
@@ -484,7 +406,7 @@ async fn two_schedulers_on_one_database_send_each_reminder_once() {
         }
     }
     first
-        .reminders
+        .meetings
         .edit(
             None,
             id,
@@ -495,9 +417,8 @@ async fn two_schedulers_on_one_database_send_each_reminder_once() {
         )
         .await
         .unwrap();
-    let second = setup::open_with_clock(&config(tmp.path()), clock.clone())
-        .await
-        .unwrap();
+    let other = t.another_process().await;
+    let second = other.app.clone();
     let courier = Recorder::new(clock.clone());
     let t = parse_jst("2021-12-03 09:00").unwrap();
     clock.set(t);
@@ -523,29 +444,26 @@ async fn two_schedulers_on_one_database_send_each_reminder_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_between_send_and_record_does_not_send_twice() {
-    let tmp = tempfile::tempdir().unwrap();
     let clock = clock_at("2021-12-03 08:00");
-    let opened = setup::open_with_clock(&config(tmp.path()), clock.clone())
-        .await
-        .unwrap();
-    meeting(&opened).await;
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    meeting(&app).await;
     let courier = Recorder::new(clock.clone());
     *courier.crash_after_send.lock().unwrap() = true;
     clock.set(parse_jst("2021-12-03 09:00").unwrap());
     // The process dies right after the first message was created.
     let dying = {
-        let reminders = opened.reminders.clone();
+        let reminders = app.reminders.clone();
         let courier = courier.clone();
         tokio::spawn(async move { reminders.tick(courier.as_ref()).await })
     };
     assert!(dying.await.unwrap_err().is_panic());
     assert_eq!(courier.sent().len(), 1);
-    drop(opened);
+    drop(app);
 
     // A new process on the same database: the claim has not run out, nothing moves…
-    let restarted = setup::open_with_clock(&config(tmp.path()), clock.clone())
-        .await
-        .unwrap();
+    let other = t.another_process().await;
+    let restarted = other.app.clone();
     restarted.reminders.tick(courier.as_ref()).await.unwrap();
     assert_eq!(courier.sent().len(), 1);
     // …after it has, the same delivery is sent again with the same nonce, which Discord
@@ -556,9 +474,9 @@ async fn a_crash_between_send_and_record_does_not_send_twice() {
     assert_eq!(log.len(), 2, "{log:?}");
     let to: HashSet<String> = courier.sent().into_iter().map(|s| s.to).collect();
     assert_eq!(to, HashSet::from([YAMADA.to_string(), SATO.to_string()]));
-    let deliveries = restarted.reminders.deliveries(1).await.unwrap();
+    let deliveries = restarted.reminders.deliveries(MeetingId::new(1)).await.unwrap();
     assert!(
-        deliveries.iter().all(|d| d.state == "sent"),
+        deliveries.iter().all(|d| d.state == DeliveryState::Sent),
         "{deliveries:?}"
     );
 }
@@ -566,15 +484,14 @@ async fn a_crash_between_send_and_record_does_not_send_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_dms_fall_back_to_the_channel_and_failures_are_retried() {
     let clock = clock_at("2021-12-03 08:00");
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let id = meeting(&opened).await;
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = meeting(&app).await;
     let courier = Recorder::new(clock.clone());
     courier.closed.lock().unwrap().insert(YAMADA.to_string());
     *courier.flaky.lock().unwrap() = Some((SATO.to_string(), 1));
     clock.set(parse_jst("2021-12-03 09:00").unwrap());
-    let report = opened.reminders.tick(courier.as_ref()).await.unwrap();
+    let report = app.reminders.tick(courier.as_ref()).await.unwrap();
     assert_eq!((report.fallbacks, report.retried), (1, 1), "{report:?}");
     // 山田's reminder went to the channel, naming him; the organizer was told.
     let log = courier.log();
@@ -593,20 +510,26 @@ async fn closed_dms_fall_back_to_the_channel_and_failures_are_retried() {
         .unwrap();
     assert!(matches!(
         in_channel.notice,
-        Notice::Reminder { for_person: Some(ref p), .. } if p == YAMADA
+        Notice::Reminder { for_person: Some(ref p), .. } if *p == person(YAMADA)
     ));
     // 佐藤's failed once (503) and waits its backoff; a minute later it goes out.
     assert!(!log.iter().any(|l| l.contains("discord:3002")));
     clock.advance(Duration::minutes(1));
-    opened.reminders.tick(courier.as_ref()).await.unwrap();
+    app.reminders.tick(courier.as_ref()).await.unwrap();
     assert!(
         courier
             .log()
             .contains(&"2021年12月3日(金) 09:01 discord:3002 reminder".to_string())
     );
-    let deliveries = opened.reminders.deliveries(id).await.unwrap();
-    let sato = deliveries.iter().find(|d| d.recipient == SATO).unwrap();
-    assert_eq!((sato.attempts, sato.state.as_str()), (2, "sent"));
-    let yamada = deliveries.iter().find(|d| d.recipient == YAMADA).unwrap();
-    assert_eq!(yamada.via.as_deref(), Some("channel"));
+    let deliveries = app.reminders.deliveries(id).await.unwrap();
+    let sato = deliveries
+        .iter()
+        .find(|d| d.recipient.to_text() == SATO)
+        .unwrap();
+    assert_eq!((sato.attempts, sato.state), (2, DeliveryState::Sent));
+    let yamada = deliveries
+        .iter()
+        .find(|d| d.recipient.to_text() == YAMADA)
+        .unwrap();
+    assert_eq!(yamada.via, Some(Via::Channel));
 }

@@ -1,13 +1,10 @@
 //! Search quality on the gold set of advisor questions, through the whole core (query
 //! understanding, lindera analysis, tantivy, SQLite) exactly as `nimo ask` runs it.
 
-#[path = "support/gold.rs"]
-mod gold;
-
-use std::path::PathBuf;
-
-use nimo::domain::search::lexicon::Lexicon;
 use nimo::domain::search::query::Ask;
+use nimo_testkit::gold;
+
+use crate::helpers::with_corpus;
 
 /// Measured on the sample corpus (see README "Search quality"); a drop below these is a
 /// regression. Raise them when search improves.
@@ -16,16 +13,7 @@ const MIN_MRR: f64 = 0.95;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gold_set_recall_and_mrr() {
-    let opened = nimo::setup::open_in_memory(Lexicon::embedded())
-        .await
-        .unwrap();
-    let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
-    let report = opened
-        .nimo
-        .ingest(&[corpus], false, &mut |_| {})
-        .await
-        .unwrap();
-    assert!(report.failed.is_empty());
+    let opened = with_corpus(&[]).await;
     let questions = gold::load();
     assert!(
         questions.len() >= 30,
@@ -42,7 +30,8 @@ async fn gold_set_recall_and_mrr() {
             offset: 0,
         };
         let answer = opened
-            .nimo
+            .app
+            .library
             .ask(&ask)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", g.q));

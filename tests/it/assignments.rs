@@ -1,59 +1,36 @@
 //! 事前課題 through the core services (no Discord): whole conversations, restart in the
 //! middle, amendments, permissions, the deadline, search right after submission, exports.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Duration;
-use nimo::app::assignments::{AssignmentError, Assignments};
+use nimo::app::App;
+use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
-use nimo::domain::search::lexicon::Lexicon;
+use nimo::domain::ids::MeetingId;
 use nimo::domain::people::{PersonId, Role};
-use nimo::domain::ports::NewMeeting;
 use nimo::domain::search::query::Ask;
-use nimo::setup::{self, Config, Opened};
+
+use crate::helpers::{Seed, clock_at, corpus, refused, say, seed_meeting, spawn_app, spawn_app_in};
 
 fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(parse_jst("2021-11-20 10:00").unwrap()))
+    clock_at("2021-11-20 10:00")
 }
 
-async fn open(config: &Config, clock: Arc<ManualClock>) -> Opened {
-    setup::open_with_clock(config, clock).await.unwrap()
-}
-
-fn config(dir: &std::path::Path) -> Config {
-    Config {
-        data_dir: dir.to_path_buf(),
-        lexicon_dir: None,
-    }
-}
-
-/// A meeting for form A with 世田谷区 and 葛飾区 staff, an advisor and an organizer.
-async fn setup_people(a: &Assignments) -> i64 {
-    let meeting = a
-        .create_meeting(NewMeeting {
-            name: "令和３年度 第２回 AD合同会議".into(),
-            fiscal_year: Some(2021),
-            form_id: "jizen-kadai".into(),
-            form_version: "2020.1".into(),
-            deadline: parse_jst("2021-12-10 17:00").unwrap(),
-            meeting_date: None,
-        })
-        .await
-        .unwrap();
-    a.grant(
-        &PersonId::local("事務局"),
-        "事務局",
-        Role::Organizer,
-        None,
-        None,
+/// A meeting for form A with 世田谷区 and 葛飾区 staff — registered by the organizer —
+/// an advisor and the organizer.
+async fn setup_people(app: &App) -> MeetingId {
+    let meeting = seed_meeting(
+        app,
+        Seed {
+            organizers: vec![("local:事務局", "事務局")],
+            advisors: vec![("local:金川", "金川")],
+            ..Default::default()
+        },
     )
-    .await
-    .unwrap();
-    a.grant(&PersonId::local("金川"), "金川", Role::Advisor, None, None)
-        .await
-        .unwrap();
+    .await;
+    let a = &app.assignments;
     let msg = a
         .register_staff(
             &PersonId::local("事務局"),
@@ -72,43 +49,22 @@ async fn setup_people(a: &Assignments) -> i64 {
     )
     .await
     .unwrap();
-    meeting.id
-}
-
-async fn say(a: &Assignments, who: &str, text: &str) -> String {
-    let reply = a
-        .handle(&PersonId::local(who), Input::Text(text.into()))
-        .await
-        .unwrap();
-    reply
-        .messages
-        .iter()
-        .map(|m| m.text.clone())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn refused(e: AssignmentError) -> String {
-    match e {
-        AssignmentError::Refused(m) => m,
-        AssignmentError::Internal(e) => panic!("internal error: {e}"),
-    }
+    meeting
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fill_in_restart_submit_amend_and_find() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(tmp.path());
     let clock = clock();
-    let opened = open(&cfg, clock.clone()).await;
-    let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
-    opened
-        .nimo
-        .ingest(&[corpus], false, &mut |_| {})
+    let t = spawn_app_in(tmp.path(), clock.clone()).await;
+    t.app
+        .library
+        .ingest(&[corpus()], false, &mut |_| {})
         .await
         .unwrap();
-    let a = opened.assignments.clone();
-    let meeting = setup_people(&a).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
+    let meeting = setup_people(&app).await;
     let yamada = PersonId::local("山田");
 
     let reply = a.begin(&yamada, "山田", None, None).await.unwrap();
@@ -122,44 +78,44 @@ async fn fill_in_restart_submit_amend_and_find() {
         "{text}"
     );
     say(
-        &a,
+        &app,
         "山田",
         "精神科長期入院者への訪問支援｜ピアサポーターと病院を訪問した",
     )
     .await;
-    say(&a, "山田", "次へ").await;
-    say(&a, "山田", "・ピア電話相談を開始した").await;
+    say(&app, "山田", "次へ").await;
+    say(&app, "山田", "・ピア電話相談を開始した").await;
 
     // The process stops in the middle; a new one on the same database resumes.
-    opened.store.close().await;
-    drop(a);
-    drop(opened);
-    let opened = open(&cfg, clock.clone()).await;
-    let a = opened.assignments.clone();
+    t.opened.close().await;
+    drop((a, app, t));
+    let t = spawn_app_in(tmp.path(), clock.clone()).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
     assert!(a.is_active(&yamada).await);
-    let text = say(&a, "山田", "・アウトリーチ事業の体制を強化した").await;
+    let text = say(&app, "山田", "・アウトリーチ事業の体制を強化した").await;
     assert!(
         text.contains("2項目"),
         "the first item survived the restart: {text}"
     );
-    say(&a, "山田", "次へ").await;
-    say(&a, "山田", "・電話相談の周知").await;
-    say(&a, "山田", "次へ").await;
-    say(&a, "山田", "・ピアサポーターの活躍の場を広げる").await;
-    let text = say(&a, "山田", "次へ").await;
+    say(&app, "山田", "次へ").await;
+    say(&app, "山田", "・電話相談の周知").await;
+    say(&app, "山田", "次へ").await;
+    say(&app, "山田", "・ピアサポーターの活躍の場を広げる").await;
+    let text = say(&app, "山田", "次へ").await;
     assert!(
         text.contains("すべての質問が終わりました（未回答 0問）"),
         "{text}"
     );
-    let text = say(&a, "山田", "提出").await;
+    let text = say(&app, "山田", "提出").await;
     assert!(
         text.contains("提出しました（第1版・2021年11月20日(土) 10:00）"),
         "{text}"
     );
 
     // Searchable at once, cited as 世田谷区's submission for the meeting.
-    let answer = opened
-        .nimo
+    let answer = app
+        .library
         .ask(&Ask {
             question: "世田谷区のピア電話相談".into(),
             limit: Some(50),
@@ -184,13 +140,13 @@ async fn fill_in_restart_submit_amend_and_find() {
 
     // Amend until the deadline: a second version, and search reads the new text.
     clock.advance(Duration::days(3));
-    say(&a, "山田", "修正 2").await;
-    say(&a, "山田", "・ピア電話相談を夜間にも拡大した").await;
-    say(&a, "山田", "次へ").await;
-    let text = say(&a, "山田", "提出").await;
+    say(&app, "山田", "修正 2").await;
+    say(&app, "山田", "・ピア電話相談を夜間にも拡大した").await;
+    say(&app, "山田", "次へ").await;
+    let text = say(&app, "山田", "提出").await;
     assert!(text.contains("第2版"), "{text}");
-    let answer = opened
-        .nimo
+    let answer = app
+        .library
         .ask(&Ask {
             question: "夜間にも拡大".into(),
             limit: Some(50),
@@ -205,8 +161,8 @@ async fn fill_in_restart_submit_amend_and_find() {
         .find(|h| h.passage.form == "提出")
         .unwrap();
     assert!(hit.passage.doc_title.contains("第2版"));
-    let old = opened
-        .nimo
+    let old = app
+        .library
         .ask(&Ask {
             question: "ピア電話相談を開始".into(),
             limit: Some(50),
@@ -221,13 +177,7 @@ async fn fill_in_restart_submit_amend_and_find() {
             .all(|h| !h.passage.text.contains("ピア電話相談を開始")),
         "the old version is replaced in search"
     );
-    let sub = a
-        .store()
-        .submission(meeting, "東京都/世田谷区")
-        .await
-        .unwrap()
-        .unwrap();
-    let versions = a.store().versions(sub.id).await.unwrap();
+    let versions = a.versions(None, meeting, "世田谷区").await.unwrap();
     assert_eq!(versions.len(), 2, "every submitted version is kept");
     assert!(versions[0].answers != versions[1].answers);
 
@@ -249,12 +199,10 @@ async fn fill_in_restart_submit_amend_and_find() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn who_may_do_what() {
-    let clock = clock();
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let a = opened.assignments.clone();
-    let meeting = setup_people(&a).await;
+    let t = spawn_app(clock()).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
+    let meeting = setup_people(&app).await;
 
     // Not registered, or only pending: no form.
     let e = a
@@ -310,14 +258,14 @@ async fn who_may_do_what() {
     a.begin(&PersonId::local("佐藤"), "佐藤", None, None)
         .await
         .unwrap();
-    say(&a, "佐藤", "退院後支援体制の構築｜部会で事例検討").await;
+    say(&app, "佐藤", "退院後支援体制の構築｜部会で事例検討").await;
     let e = a
-        .submitted_text(&PersonId::local("金川"), meeting, "葛飾区")
+        .submitted_text(&PersonId::local("金川"), Some(meeting), "葛飾区")
         .await
         .unwrap_err();
     assert!(refused(e).contains("まだ提出していません"));
     let e = a
-        .submitted_text(&PersonId::local("山田"), meeting, "葛飾区")
+        .submitted_text(&PersonId::local("山田"), Some(meeting), "葛飾区")
         .await
         .unwrap_err();
     assert!(refused(e).contains("アドバイザー"));
@@ -331,10 +279,10 @@ async fn who_may_do_what() {
         "次へ",
         "提出",
     ] {
-        say(&a, "佐藤", t).await;
+        say(&app, "佐藤", t).await;
     }
     let text = a
-        .submitted_text(&PersonId::local("金川"), meeting, "葛飾区")
+        .submitted_text(&PersonId::local("金川"), Some(meeting), "葛飾区")
         .await
         .unwrap();
     assert!(
@@ -342,7 +290,7 @@ async fn who_may_do_what() {
         "{text}"
     );
     let text = a
-        .submitted_text(&PersonId::local("事務局"), meeting, "東京都葛飾区")
+        .submitted_text(&PersonId::local("事務局"), Some(meeting), "東京都葛飾区")
         .await
         .unwrap();
     assert!(text.contains("在宅療養支援を強化"));
@@ -351,17 +299,7 @@ async fn who_may_do_what() {
     a.begin(&PersonId::local("山田"), "山田", None, None)
         .await
         .unwrap();
-    a.store()
-        .set_grant(
-            &nimo::domain::people::Grant {
-                person: PersonId::local("山田"),
-                role: Role::Staff,
-                region_key: "東京都/世田谷区".into(),
-                region_name: "世田谷区".into(),
-                status: nimo::domain::people::GrantStatus::Revoked,
-            },
-            None,
-        )
+    a.revoke(&PersonId::local("山田"), Role::Staff, Some("世田谷区"), None)
         .await
         .unwrap();
     let e = a
@@ -373,20 +311,22 @@ async fn who_may_do_what() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn form_b_by_conversation_and_exports() {
-    let clock = clock();
-    let opened = setup::open_in_memory_with_clock(Lexicon::embedded(), clock.clone())
-        .await
-        .unwrap();
-    let a = opened.assignments.clone();
-    let meeting = a
-        .create_meeting(NewMeeting {
-            name: "令和３年度 第１回 AD合同会議".into(),
-            fiscal_year: Some(2021),
-            form_id: "jichitai-sheet".into(),
-            form_version: "2021.1".into(),
-            deadline: parse_jst("2021-12-01 17:00").unwrap(),
-            meeting_date: None,
-        })
+    let t = spawn_app(clock()).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
+    let (meeting, _) = app
+        .meetings
+        .create(
+            None,
+            MeetingPlan {
+                name: "令和３年度 第１回 AD合同会議".into(),
+                form: "jichitai-sheet@2021.1".into(),
+                deadline: parse_jst("2021-12-01 17:00").unwrap(),
+                fiscal_year: Some(2021),
+                meeting_date: None,
+            },
+            MeetingEdit::default(),
+        )
         .await
         .unwrap();
     a.grant(
@@ -410,29 +350,29 @@ async fn form_b_by_conversation_and_exports() {
     a.begin(&PersonId::local("山田"), "山田", None, None)
         .await
         .unwrap();
-    let text = say(&a, "山田", "九十二万人").await;
+    let text = say(&app, "山田", "九十二万人").await;
     assert!(text.contains("数字で入力してください"), "{text}");
-    say(&a, "山田", "920,471人 R3年4月").await;
-    say(&a, "山田", "1").await;
-    say(&a, "山田", "１市町村").await;
-    say(&a, "山田", "スキップ").await;
-    say(&a, "山田", "スキップ").await;
-    say(&a, "山田", "568").await;
-    say(&a, "山田", "0").await;
-    say(&a, "山田", "0").await;
-    let text = say(&a, "山田", "568人").await;
+    say(&app, "山田", "920,471人 R3年4月").await;
+    say(&app, "山田", "1").await;
+    say(&app, "山田", "１市町村").await;
+    say(&app, "山田", "スキップ").await;
+    say(&app, "山田", "スキップ").await;
+    say(&app, "山田", "568").await;
+    say(&app, "山田", "0").await;
+    say(&app, "山田", "0").await;
+    let text = say(&app, "山田", "568人").await;
     assert!(text.contains("６５歳未満"), "{text}");
-    let text = say(&a, "山田", "プレビュー").await;
+    let text = say(&app, "山田", "プレビュー").await;
     assert!(text.contains("【１年以上の構成割合】100.0％"), "{text}");
-    let text = say(&a, "山田", "提出").await;
+    let text = say(&app, "山田", "提出").await;
     assert!(text.contains("このまま提出しますか"), "{text}");
-    let text = say(&a, "山田", "提出する").await;
+    let text = say(&app, "山田", "提出する").await;
     assert!(text.contains("提出しました（第1版"), "{text}");
     // さいたま市 keeps a draft only.
     a.begin(&PersonId::local("佐藤"), "佐藤", None, None)
         .await
         .unwrap();
-    say(&a, "佐藤", "1,324,000人").await;
+    say(&app, "佐藤", "1,324,000人").await;
 
     let export = a.export(meeting.id).await.unwrap();
     assert_eq!(export.submitted, 1);
@@ -465,26 +405,26 @@ async fn form_b_by_conversation_and_exports() {
 /// Messages sent a moment apart are handled one at a time: none of them is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_messages_lose_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let opened = open(&config(tmp.path()), clock()).await;
-    let a = opened.assignments.clone();
-    setup_people(&a).await;
+    let t = spawn_app(clock()).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
+    setup_people(&app).await;
     let yamada = PersonId::local("山田");
     a.begin(&yamada, "山田", None, None).await.unwrap();
-    say(&a, "山田", "地域移行｜病院訪問").await;
-    let text = say(&a, "山田", "次へ").await;
+    say(&app, "山田", "地域移行｜病院訪問").await;
+    let text = say(&app, "山田", "次へ").await;
     assert!(text.contains("【2/4】"), "{text}");
     // 【2/4】 is a list: each message adds one item.
     let tasks: Vec<_> = (0..16)
         .map(|i| {
-            let a = a.clone();
-            tokio::spawn(async move { say(&a, "山田", &format!("・成果その{i}")).await })
+            let app = app.clone();
+            tokio::spawn(async move { say(&app, "山田", &format!("・成果その{i}")).await })
         })
         .collect();
     for t in tasks {
         t.await.unwrap();
     }
-    let text = say(&a, "山田", "プレビュー").await;
+    let text = say(&app, "山田", "プレビュー").await;
     for i in 0..16 {
         let item = format!("成果その{i}");
         assert!(
@@ -498,10 +438,10 @@ async fn simultaneous_messages_lose_nothing() {
 /// as its own 提出 is answered, with its own words, under its own region.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_submissions_are_each_searchable_at_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let opened = open(&config(tmp.path()), clock()).await;
-    let a = opened.assignments.clone();
-    let meeting = setup_people(&a).await;
+    let t = spawn_app(clock()).await;
+    let app = t.app.clone();
+    let a = app.assignments.clone();
+    let meeting = setup_people(&app).await;
     let cities = [
         "札幌市",
         "仙台市",
@@ -527,20 +467,20 @@ async fn simultaneous_submissions_are_each_searchable_at_once() {
         .iter()
         .enumerate()
         .map(|(i, city)| {
-            let a = a.clone();
-            let nimo = opened.nimo.clone();
+            let app = app.clone();
             let city = city.to_string();
             tokio::spawn(async move {
                 let who = format!("staff{i}");
-                say(&a, &who, "地域移行｜病院訪問を始めた").await;
-                say(&a, &who, "次へ").await;
-                say(&a, &who, &format!("・{city}でピア交流会を開いた")).await;
+                say(&app, &who, "地域移行｜病院訪問を始めた").await;
+                say(&app, &who, "次へ").await;
+                say(&app, &who, &format!("・{city}でピア交流会を開いた")).await;
                 for item in ["次へ", "・周知", "次へ", "・継続", "次へ"] {
-                    say(&a, &who, item).await;
+                    say(&app, &who, item).await;
                 }
-                let text = say(&a, &who, "提出").await;
+                let text = say(&app, &who, "提出").await;
                 assert!(text.contains("提出しました（第1版"), "{city}: {text}");
-                let answer = nimo
+                let answer = app
+                    .library
                     .ask(&Ask {
                         question: format!("{city}のピア交流会"),
                         limit: Some(20),
