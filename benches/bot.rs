@@ -9,17 +9,16 @@
 //!   * start-up to READY (commands registered), in process and for the `nimo` binary;
 //!   * peak resident memory of the `nimo` binary serving the same questions.
 
-
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use nimo_testkit::fake_discord::*;
-use nimo_testkit::gold;
 use nimo::discord::rest::{Rest, Secret};
 use nimo::discord::{BotConfig, intents};
 use nimo::domain::search::lexicon::Lexicon;
+use nimo_testkit::fake_discord::*;
+use nimo_testkit::gold;
+use nimo_testkit::measure::{self, ms};
 use serde_json::json;
 use serenity::all::{ClientBuilder, Context, EventHandler, Message, Ready};
 use serenity::http::HttpBuilder;
@@ -27,18 +26,9 @@ use serenity::http::HttpBuilder;
 const ROUNDS: usize = 5;
 const WAIT: Duration = Duration::from_secs(30);
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn summary(mut v: Vec<Duration>) -> (f64, f64, f64) {
-    v.sort();
-    let p = |q: f64| ms(v[((v.len() - 1) as f64 * q).round() as usize]);
-    (
-        p(0.5),
-        p(0.99),
-        ms(v.iter().sum::<Duration>()) / v.len() as f64,
-    )
+fn summary(v: Vec<Duration>) -> (f64, f64, f64) {
+    let s = measure::summary(v);
+    (s.p50, s.p99, s.mean)
 }
 
 /// Asks every question by mention, one after another; returns dispatch→reply latencies.
@@ -99,7 +89,8 @@ async fn nimo_in_process() -> (f64, (f64, f64, f64)) {
         .unwrap();
     let corpus = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"));
     opened
-        .nimo
+        .app
+        .library
         .ingest(&[corpus], false, &mut |_| {})
         .await
         .unwrap();
@@ -109,14 +100,7 @@ async fn nimo_in_process() -> (f64, (f64, f64, f64)) {
         proxy: Some(fake.url()),
         guild: Some(GUILD_ID),
     };
-    let mut bot = nimo::discord::start(
-        config,
-        opened.nimo.clone(),
-        opened.assignments.clone(),
-        Arc::new(opened.store.clone()),
-    )
-    .await
-    .unwrap();
+    let mut bot = nimo::setup::start_bot(&opened, config, None).await.unwrap();
     bot.ready(WAIT).await.expect("ready");
     let startup = ms(started.elapsed());
     let latencies = ask_all(&fake, &questions()).await;

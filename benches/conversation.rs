@@ -20,11 +20,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nimo::app::assignments::Assignments;
+use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
+use nimo::domain::ids::MeetingId;
 use nimo::domain::people::{PersonId, Role};
-use nimo::domain::ports::NewMeeting;
 use nimo::setup::{self, Config};
+use nimo_testkit::measure::{cities, peak_rss_mb, summary};
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -47,27 +49,9 @@ const SCRIPT: [&str; 13] = [
     "提出",
 ];
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
-    v.sort();
-    let p = |q: f64| ms(v[((v.len() - 1) as f64 * q).round() as usize]);
-    (p(0.5), p(0.99))
-}
-
-/// Municipalities (市) from the gazetteer, as 「都道府県＋市」 so each is unambiguous.
-fn municipalities(n: usize) -> Vec<String> {
-    let tsv = include_str!("../index/gazetteer/municipalities.tsv");
-    tsv.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("code"))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f.len() >= 4 && f[3] == "市").then(|| format!("{}{}", f[1], f[2]))
-        })
-        .take(n)
-        .collect()
+fn percentiles(v: Vec<Duration>) -> (f64, f64) {
+    let s = summary(v);
+    (s.p50, s.p99)
 }
 
 struct Run {
@@ -91,18 +75,24 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
         lexicon_dir: None,
     };
     let opened = setup::open_with_clock(&config, clock).await.unwrap();
-    let a: Arc<Assignments> = opened.assignments.clone();
-    a.create_meeting(NewMeeting {
-        name: "令和３年度 第２回 AD合同会議".into(),
-        fiscal_year: Some(2021),
-        form_id: "jizen-kadai".into(),
-        form_version: "2020.1".into(),
-        deadline: parse_jst("2021-12-10 17:00").unwrap(),
-        meeting_date: None,
-    })
-    .await
-    .unwrap();
-    let regions = municipalities(n);
+    let a: Arc<Assignments> = opened.app.assignments.clone();
+    opened
+        .app
+        .meetings
+        .create(
+            None,
+            MeetingPlan {
+                name: "令和３年度 第２回 AD合同会議".into(),
+                form: "jizen-kadai@2020.1".into(),
+                deadline: parse_jst("2021-12-10 17:00").unwrap(),
+                fiscal_year: Some(2021),
+                meeting_date: None,
+            },
+            MeetingEdit::default(),
+        )
+        .await
+        .unwrap();
+    let regions: Vec<String> = cities().into_iter().take(n).collect();
     assert_eq!(regions.len(), n, "enough municipalities in the gazetteer");
     for (i, region) in regions.iter().enumerate() {
         let who = PersonId::local(&format!("staff{i}"));
@@ -150,12 +140,12 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
     let wall = started.elapsed();
     assert_eq!(submits.len(), n);
     // Nothing was lost: every region's submission is there.
-    let export = a.export(1).await.unwrap();
+    let export = a.export(MeetingId::new(1)).await.unwrap();
     assert_eq!(
         export.submitted, n,
         "every conversation ended in a submission"
     );
-    opened.store.close().await;
+    opened.close().await;
     Run {
         latencies,
         submits,
@@ -214,18 +204,6 @@ async fn baseline_run(dir: &Path, n: usize) -> Run {
         submits: Vec::new(),
         wall,
     }
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 fn main() {

@@ -16,13 +16,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use nimo::app::reminders::MeetingEdit;
+use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
-use nimo::domain::people::{PersonId, Role};
-use nimo::domain::ports::{Courier, DeliveryError, NewMeeting};
+use nimo::domain::ids::MeetingId;
 use nimo::domain::meetings::reminders::Notice;
+use nimo::domain::people::{PersonId, Role};
+use nimo::domain::ports::{Courier, DeliveryError};
 use nimo::setup::{self, Config};
+use nimo_testkit::measure::{cities, summary};
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -54,25 +56,9 @@ impl Courier for Stopwatch {
     }
 }
 
-fn municipalities() -> Vec<String> {
-    include_str!("../index/gazetteer/municipalities.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("code"))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f.len() >= 4 && f[3] == "市").then(|| format!("{}{}", f[1], f[2]))
-        })
-        .collect()
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn percentiles(mut v: Vec<Duration>) -> (f64, f64, f64) {
-    v.sort();
-    let p = |q: f64| ms(v[((v.len() - 1) as f64 * q).round() as usize]);
-    (p(0.5), p(0.99), ms(*v.last().unwrap()))
+fn percentiles(v: Vec<Duration>) -> (f64, f64, f64) {
+    let s = summary(v);
+    (s.p50, s.p99, s.max)
 }
 
 fn main() {
@@ -92,12 +78,12 @@ fn main() {
         )
         .await
         .unwrap();
-        let a = opened.assignments.clone();
-        let cities = municipalities();
+        let a = opened.app.assignments.clone();
+        let cities = cities();
         let setup_started = Instant::now();
         for (i, c) in cities.iter().enumerate() {
             a.grant(
-                &PersonId(format!("discord:{}", 100_000 + i)),
+                &PersonId::discord(100_000 + i as u64),
                 c,
                 Role::Staff,
                 Some(c),
@@ -108,25 +94,21 @@ fn main() {
         }
         let deadline = parse_jst("2021-12-10 17:00").unwrap();
         for m in 0..MEETINGS {
-            let meeting = a
-                .create_meeting(NewMeeting {
-                    name: format!("第{}回 AD合同会議", m + 1),
-                    fiscal_year: Some(2021),
-                    form_id: "jizen-kadai".into(),
-                    form_version: "2020.1".into(),
-                    deadline,
-                    meeting_date: None,
-                })
-                .await
-                .unwrap();
             let regions: Vec<String> = (0..REGIONS_PER_MEETING)
                 .map(|r| cities[(m * 37 + r) % cities.len()].clone())
                 .collect();
             opened
-                .reminders
-                .edit(
+                .app
+                .meetings
+                .create(
                     None,
-                    meeting.id,
+                    MeetingPlan {
+                        name: format!("第{}回 AD合同会議", m + 1),
+                        form: "jizen-kadai@2020.1".into(),
+                        deadline,
+                        fiscal_year: Some(2021),
+                        meeting_date: None,
+                    },
                     MeetingEdit {
                         regions: Some(regions),
                         ..Default::default()
@@ -138,8 +120,8 @@ fn main() {
         // A tenth of the regions of the first meeting have started and one has submitted…
         // status is computed from real drafts.
         for i in 0..10 {
-            let who = PersonId(format!("discord:{}", 100_000 + i));
-            if a.begin(&who, "x", Some(1), None).await.is_ok() {
+            let who = PersonId::discord(100_000 + i as u64);
+            if a.begin(&who, "x", Some(MeetingId::new(1)), None).await.is_ok() {
                 let _ = a
                     .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()))
                     .await;
@@ -155,7 +137,7 @@ fn main() {
         };
         let started = Instant::now();
         *courier.started.lock().unwrap() = Some(started);
-        let report = opened.reminders.tick(&courier).await.unwrap();
+        let report = opened.app.reminders.tick(&courier).await.unwrap();
         let wall = started.elapsed();
         let lags = courier.lags.lock().unwrap().clone();
         let sent = lags.len();
@@ -163,7 +145,7 @@ fn main() {
         assert_eq!(report.steps, MEETINGS, "every meeting's rung was handled");
         let (p50, p99, max) = percentiles(lags);
         // A second tick finds nothing: nobody is reminded twice.
-        let again = opened.reminders.tick(&courier).await.unwrap();
+        let again = opened.app.reminders.tick(&courier).await.unwrap();
         assert_eq!(again.sent, 0);
 
         // Baseline: a plain outbox on the same SQLite settings.
@@ -203,7 +185,7 @@ fn main() {
             .await
             .unwrap();
         let notice = Notice::Undeliverable {
-            meeting_id: 0,
+            meeting_id: MeetingId::new(0),
             meeting_name: String::new(),
             person: String::new(),
             region_name: String::new(),
@@ -211,7 +193,7 @@ fn main() {
         };
         for (id, recipient) in rows {
             base_courier
-                .to_person(&PersonId(recipient), &notice, "n")
+                .to_person(&recipient.parse().unwrap(), &notice, "n")
                 .await
                 .unwrap();
             sqlx::query("UPDATE outbox SET sent = 1 WHERE id = ?")

@@ -13,7 +13,6 @@
 //!
 //! Results are printed and written to target/bench/search.json.
 
-
 use nimo_testkit::gold;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -347,7 +346,7 @@ async fn measure(
     let startup = first_answer[first_answer.len() / 2];
 
     let opened = setup::open(&config).await.unwrap();
-    let nimo = opened.nimo.clone();
+    let nimo = opened.app.library.clone();
     let passages = nimo.passage_count().unwrap();
     let regions = nimo.regions().regions.len();
     let asks: Vec<Ask> = gold_questions
@@ -452,7 +451,7 @@ async fn measure(
         ingest_rss_mb,
         serve_rss_mb,
     };
-    opened.store.close().await;
+    opened.close().await;
     (m, quality_json)
 }
 

@@ -109,7 +109,13 @@ async fn wire(
     let shared = Arc::new(store.clone());
     let library = Arc::new(Library::new(lexicon, shared.clone(), Arc::new(index)).await?);
     let meetings = Arc::new(
-        Meetings::new(library.clone(), shared.clone(), shared.clone(), clock.clone()).await?,
+        Meetings::new(
+            library.clone(),
+            shared.clone(),
+            shared.clone(),
+            clock.clone(),
+        )
+        .await?,
     );
     let assignments = Arc::new(Assignments::new(
         library.clone(),

@@ -125,7 +125,12 @@ impl Meetings {
     /// The form a meeting uses.
     pub async fn form_of(&self, meeting: &Meeting) -> Result<Arc<FormDef>, AppError> {
         let key = (meeting.form_id.clone(), meeting.form_version.clone());
-        if let Some(form) = self.forms.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(form) = self
+            .forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(form.clone());
         }
         let form = Arc::new(
@@ -245,7 +250,11 @@ impl Meetings {
     // ---- organizers -----------------------------------------------------------------
 
     /// `by` must be an organizer; `None` is the command line on the server, trusted.
-    async fn require_organizer(&self, by: Option<&PersonId>, refusal: &str) -> Result<(), AppError> {
+    async fn require_organizer(
+        &self,
+        by: Option<&PersonId>,
+        refusal: &str,
+    ) -> Result<(), AppError> {
         let Some(by) = by else { return Ok(()) };
         match self.people.person(by).await? {
             Some(p) if p.is_organizer() => Ok(()),
@@ -343,7 +352,11 @@ impl Meetings {
     }
 
     /// The participants, organizers, channel and ladder of an edit.
-    async fn apply_setup(&self, setup: &mut MeetingSetup, edit: MeetingEdit) -> Result<(), AppError> {
+    async fn apply_setup(
+        &self,
+        setup: &mut MeetingSetup,
+        edit: MeetingEdit,
+    ) -> Result<(), AppError> {
         let mut typed: Vec<String> = edit.regions.unwrap_or_default();
         let replace = !typed.is_empty();
         typed.extend(edit.add_regions);

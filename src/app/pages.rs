@@ -53,7 +53,9 @@ impl Pages {
         match self.store.forget_pages_older_than(PAGES_KEPT_DAYS).await {
             Ok(n) if n > 0 => tracing::info!(forgotten = n, "old paging state removed"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %crate::app::error::chain(&e), "could not remove old paging state"),
+            Err(e) => {
+                tracing::warn!(error = %crate::app::error::chain(&e), "could not remove old paging state")
+            }
         }
     }
 }

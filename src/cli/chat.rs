@@ -166,7 +166,11 @@ pub async fn run(
                     .split_whitespace()
                     .next()
                     .and_then(|m| m.parse::<MeetingId>().ok());
-                match app.assignments.begin(&c.person, &c.name, meeting, None).await {
+                match app
+                    .assignments
+                    .begin(&c.person, &c.name, meeting, None)
+                    .await
+                {
                     Ok(reply) => write_messages(&mut output, &reply.messages)?,
                     Err(e) => write!(output, "{}", say(&e))?,
                 }
@@ -181,7 +185,11 @@ pub async fn run(
                     )?;
                     continue;
                 }
-                match app.assignments.request_staff(&c.person, &c.name, &rest).await {
+                match app
+                    .assignments
+                    .request_staff(&c.person, &c.name, &rest)
+                    .await
+                {
                     Ok(m) => writeln!(output, "{m}")?,
                     Err(e) => write!(output, "{}", say(&e))?,
                 }

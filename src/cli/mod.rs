@@ -162,7 +162,9 @@ pub enum MeetingCommand {
         setup: SetupArgs,
     },
     /// Where each region stands, and the reminder schedule.
-    Status { id: MeetingId },
+    Status {
+        id: MeetingId,
+    },
     /// Send the reminders that are due now. Without Discord they are printed here (for
     /// people registered in the terminal); the bot sends them by itself.
     Remind,

@@ -51,7 +51,11 @@ pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
 pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
     match said {
         Said::Form(person, text) => {
-            let reply = bot.app.assignments.handle(&person, Input::Text(text)).await?;
+            let reply = bot
+                .app
+                .assignments
+                .handle(&person, Input::Text(text))
+                .await?;
             Ok(conversation::replies(&reply.messages))
         }
         Said::Question(question) if question.is_empty() => Ok(vec![answers::help()]),

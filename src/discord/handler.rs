@@ -17,9 +17,9 @@ use super::bot::{Bot, BotError, Identity, ReadyInfo};
 use super::chat::{self, Said};
 use super::commands::{self, Ack};
 use super::components::{self, Response};
+use super::message::Reply;
 use super::message::answers::{internal_error, problem, problem_text};
 use super::message::ids::{self, Action};
-use super::message::Reply;
 use crate::app::AppError;
 
 /// What the person is told when a use case did not go through: a refusal or a problem
@@ -199,9 +199,7 @@ async fn send(
 ) -> Result<(), BotError> {
     match response {
         Ok(Response::Modal(modal)) => Ok(bot.rest.interaction_response(id, token, &modal).await?),
-        Ok(Response::Messages(replies)) => {
-            bot.respond(id, token, replies).await
-        }
+        Ok(Response::Messages(replies)) => bot.respond(id, token, replies).await,
         Err(e) => {
             let mut reply = reply_for(&e);
             reply.ephemeral = true;

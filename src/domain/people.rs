@@ -75,11 +75,9 @@ impl FromStr for PersonId {
     fn from_str(s: &str) -> Result<PersonId, String> {
         let s = s.trim();
         if let Some(id) = s.strip_prefix(DISCORD) {
-            return id
-                .trim()
-                .parse()
-                .map(PersonId::Discord)
-                .map_err(|_| format!("「{s}」は Discord のユーザーIDではありません（例: discord:123456789）。"));
+            return id.trim().parse().map(PersonId::Discord).map_err(|_| {
+                format!("「{s}」は Discord のユーザーIDではありません（例: discord:123456789）。")
+            });
         }
         let name = s.strip_prefix(LOCAL).unwrap_or(s).trim();
         if name.is_empty() {
@@ -256,6 +254,9 @@ mod tests {
         assert_eq!(PersonId::local("山田").to_string(), "local:山田");
         let json = serde_json::to_string(&PersonId::discord(7)).unwrap();
         assert_eq!(json, "\"discord:7\"");
-        assert_eq!(serde_json::from_str::<PersonId>(&json).unwrap(), PersonId::discord(7));
+        assert_eq!(
+            serde_json::from_str::<PersonId>(&json).unwrap(),
+            PersonId::discord(7)
+        );
     }
 }

@@ -24,8 +24,8 @@ use tantivy::{
 };
 
 use crate::analysis::JapaneseAnalyzer;
-use crate::domain::search::passage::{Document, Passage};
 use crate::domain::ports::{IndexError, IndexState, PassageIndex};
+use crate::domain::search::passage::{Document, Passage};
 use crate::domain::search::query::SearchRequest;
 use crate::domain::search::results::{Hit, SearchResults};
 use crate::domain::search::snippet::{SNIPPET_CHARS, Snippet};
@@ -127,14 +127,19 @@ impl std::fmt::Debug for TantivyIndex {
 impl TantivyIndex {
     /// Opens (or creates) the index in `dir`. An index with another schema is replaced.
     pub fn open(dir: &Path, analyzer: Arc<JapaneseAnalyzer>) -> Result<TantivyIndex, IndexError> {
-        std::fs::create_dir_all(dir).map_err(|e| IndexError::new(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| IndexError::new(format!("creating {}", dir.display()), e))?;
         let (schema, fields) = schema();
         let index = match Index::open_in_dir(dir) {
             Ok(index) if index.schema() == schema => index,
             Ok(_) | Err(_) => {
                 // Unreadable or from another version: it is derived data, start afresh.
-                for entry in std::fs::read_dir(dir).map_err(|e| IndexError::new("reading the index directory", e))? {
-                    let path = entry.map_err(|e| IndexError::new("reading the index directory", e))?.path();
+                for entry in std::fs::read_dir(dir)
+                    .map_err(|e| IndexError::new("reading the index directory", e))?
+                {
+                    let path = entry
+                        .map_err(|e| IndexError::new("reading the index directory", e))?
+                        .path();
                     let _ = if path.is_dir() {
                         std::fs::remove_dir_all(&path)
                     } else {

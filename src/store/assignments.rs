@@ -344,7 +344,10 @@ impl AssignmentStore for Store {
         })
     }
 
-    async fn versions(&self, submission_id: SubmissionId) -> Result<Vec<SubmittedVersion>, StoreError> {
+    async fn versions(
+        &self,
+        submission_id: SubmissionId,
+    ) -> Result<Vec<SubmittedVersion>, StoreError> {
         let rows = sqlx::query(
             "SELECT version, answers, submitted_at, submitted_by FROM submission_versions WHERE submission_id = ? ORDER BY version",
         )

@@ -6,12 +6,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{Store, db_err, json_err};
-use crate::domain::search::passage::{Document, Passage, RegionSource};
 use crate::domain::ports::{DocumentStore, SourceFingerprint, SourcedDocument, StoreError};
+use crate::domain::search::passage::{Document, Passage, RegionSource};
 use crate::domain::search::query::KnownRegion;
 use crate::domain::search::region::{Region, RegionKind};
-
-
 
 fn source_label(s: RegionSource) -> &'static str {
     match s {

@@ -81,11 +81,13 @@ async fn write_schedule(
     id: MeetingId,
     steps: &[(Step, DateTime<Utc>)],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM reminder_steps WHERE meeting_id = ? AND state IN ('pending', 'expired')")
-        .bind(id.get())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("replacing schedule"))?;
+    sqlx::query(
+        "DELETE FROM reminder_steps WHERE meeting_id = ? AND state IN ('pending', 'expired')",
+    )
+    .bind(id.get())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err("replacing schedule"))?;
     for (step, due) in steps {
         sqlx::query(
             "INSERT OR IGNORE INTO reminder_steps (meeting_id, step, audience, due_at, state)

@@ -26,7 +26,10 @@ fn delivery_from(r: &SqliteRow) -> Result<Delivery, StoreError> {
         attempts: r.get::<i64, _>("attempts") as u32,
         state: DeliveryState::parse(r.get("state"))
             .ok_or_else(|| StoreError::msg("unknown delivery state"))?,
-        via: r.get::<Option<String>, _>("via").as_deref().and_then(Via::parse),
+        via: r
+            .get::<Option<String>, _>("via")
+            .as_deref()
+            .and_then(Via::parse),
         error: r.get("error"),
     })
 }

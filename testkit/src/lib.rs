@@ -4,3 +4,4 @@
 
 pub mod fake_discord;
 pub mod gold;
+pub mod measure;

@@ -299,9 +299,14 @@ async fn who_may_do_what() {
     a.begin(&PersonId::local("山田"), "山田", None, None)
         .await
         .unwrap();
-    a.revoke(&PersonId::local("山田"), Role::Staff, Some("世田谷区"), None)
-        .await
-        .unwrap();
+    a.revoke(
+        &PersonId::local("山田"),
+        Role::Staff,
+        Some("世田谷区"),
+        None,
+    )
+    .await
+    .unwrap();
     let e = a
         .handle(&PersonId::local("山田"), Input::Text("目標｜状況".into()))
         .await

@@ -179,8 +179,7 @@ async fn the_whole_ladder_and_a_submission_stops_it() {
     let courier = Recorder::new(clock.clone());
 
     // 山田 has started: the reminder says how far and what is missing.
-    app
-        .assignments
+    app.assignments
         .begin(&person(YAMADA), "山田", None, None)
         .await
         .unwrap();
@@ -247,7 +246,10 @@ async fn the_whole_ladder_and_a_submission_stops_it() {
         other => panic!("{other:?}"),
     }
     let schedule = app.meetings.schedule(id).await.unwrap();
-    assert!(schedule.iter().all(|s| s.state == StepState::Done), "{schedule:?}");
+    assert!(
+        schedule.iter().all(|s| s.state == StepState::Done),
+        "{schedule:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -267,8 +269,7 @@ async fn a_moved_deadline_reschedules_and_nudges_come_once() {
 
     // The deadline moves a week later: the rungs not yet sent move with it; the 7-day
     // one is not sent again.
-    app
-        .meetings
+    app.meetings
         .edit(
             Some(&person(ORGANIZER)),
             id,
@@ -474,7 +475,11 @@ async fn a_crash_between_send_and_record_does_not_send_twice() {
     assert_eq!(log.len(), 2, "{log:?}");
     let to: HashSet<String> = courier.sent().into_iter().map(|s| s.to).collect();
     assert_eq!(to, HashSet::from([YAMADA.to_string(), SATO.to_string()]));
-    let deliveries = restarted.reminders.deliveries(MeetingId::new(1)).await.unwrap();
+    let deliveries = restarted
+        .reminders
+        .deliveries(MeetingId::new(1))
+        .await
+        .unwrap();
     assert!(
         deliveries.iter().all(|d| d.state == DeliveryState::Sent),
         "{deliveries:?}"

@@ -125,14 +125,9 @@ fn to_csv(headers: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn to_xlsx(
-    title: &str,
-    headers: &[String],
-    rows: &[Vec<String>],
-) -> Result<Vec<u8>, AppError> {
+fn to_xlsx(title: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let err =
-        |e: rust_xlsxwriter::XlsxError| AppError::caused("writing the xlsx", e);
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::caused("writing the xlsx", e);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let name: String = title

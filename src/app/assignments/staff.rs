@@ -81,7 +81,9 @@ impl Assignments {
     ) -> Result<String, AppError> {
         let org = self.store.person(organizer).await?;
         if !org.is_some_and(|o| o.is_organizer()) {
-            return Err(AppError::refused("担当者の登録・承認は主催者だけができます。"));
+            return Err(AppError::refused(
+                "担当者の登録・承認は主催者だけができます。",
+            ));
         }
         self.grant(person, name, Role::Staff, Some(region), Some(organizer))
             .await
@@ -114,23 +116,27 @@ impl Assignments {
         by: Option<&PersonId>,
     ) -> Result<String, AppError> {
         if let Some(by) = by
-            && !self.store.person(by).await?.is_some_and(|o| o.is_organizer())
+            && !self
+                .store
+                .person(by)
+                .await?
+                .is_some_and(|o| o.is_organizer())
         {
             return Err(AppError::refused("役割の取り消しは主催者だけができます。"));
         }
         let Some(who) = self.store.person(person).await? else {
-            return Err(AppError::refused(format!("{person} は登録されていません。")));
+            return Err(AppError::refused(format!(
+                "{person} は登録されていません。"
+            )));
         };
         let region_key = match (role, region) {
             (Role::Staff, Some(r)) => self.library.resolve_place(r)?.0,
             (Role::Staff, None) => return Err(AppError::refused("担当者には地域が必要です。")),
             _ => String::new(),
         };
-        let Some(grant) = who
-            .grants
-            .iter()
-            .find(|g| g.role == role && g.region_key == region_key && g.status != GrantStatus::Revoked)
-        else {
+        let Some(grant) = who.grants.iter().find(|g| {
+            g.role == role && g.region_key == region_key && g.status != GrantStatus::Revoked
+        }) else {
             return Err(AppError::refused(format!(
                 "{}さんにはその役割がありません。",
                 who.name
@@ -146,7 +152,10 @@ impl Assignments {
             )
             .await?;
         Ok(if role == Role::Staff {
-            format!("{}さんの{}の担当を取り消しました。", who.name, grant.region_name)
+            format!(
+                "{}さんの{}の担当を取り消しました。",
+                who.name, grant.region_name
+            )
         } else {
             format!("{}さんの{}の役割を取り消しました。", who.name, role.label())
         })

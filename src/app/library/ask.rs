@@ -183,5 +183,4 @@ impl Library {
         }
         Ok(out)
     }
-
 }

@@ -128,9 +128,7 @@ impl Library {
         );
         let documents = self.store.documents().await?;
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.rebuild(&documents, generation))
-            .await
-            ??;
+        tokio::task::spawn_blocking(move || index.rebuild(&documents, generation)).await??;
         Ok(())
     }
 
@@ -266,8 +264,7 @@ impl Library {
         let documents: Vec<Document> = batch.into_iter().map(|s| s.document).collect();
         let index = self.index.clone();
         tokio::task::spawn_blocking(move || index.replace_documents(&documents, &[], generation))
-            .await
-            ??;
+            .await??;
         Ok(())
     }
 
@@ -327,17 +324,14 @@ impl Library {
         let index = self.index.clone();
         let ids = ids.to_vec();
         tokio::task::spawn_blocking(move || index.replace_documents(&[], &ids, generation))
-            .await
-            ??;
+            .await??;
         self.refresh_directory().await
     }
 
     async fn search(&self, request: &SearchRequest) -> Result<SearchResults, AppError> {
         let index = self.index.clone();
         let request = request.clone();
-        let results = tokio::task::spawn_blocking(move || index.search(&request))
-            .await
-            ??;
+        let results = tokio::task::spawn_blocking(move || index.search(&request)).await??;
         Ok(results)
     }
 

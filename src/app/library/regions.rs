@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::Library;
 use crate::app::AppError;
-use crate::domain::search::query::{QueryProblem, suggest_regions};
 use crate::domain::search::figures::{Figure, extract};
 use crate::domain::search::passage::Passage;
 use crate::domain::search::query::{Expansion, KnownRegion, SearchRequest};
+use crate::domain::search::query::{QueryProblem, suggest_regions};
 use crate::domain::search::region::KEY_SEPARATOR;
 use crate::domain::search::topic::Topic;
 
@@ -215,7 +215,12 @@ impl Library {
         let Some(t) = lex.taxonomy.resolve(topic, &lex.normalizer).cloned() else {
             return Err(QueryProblem::UnknownTopic {
                 typed: topic.to_string(),
-                suggestions: lex.taxonomy.topics().iter().map(|t| t.name.clone()).collect(),
+                suggestions: lex
+                    .taxonomy
+                    .topics()
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect(),
             }
             .into());
         };

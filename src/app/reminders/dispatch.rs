@@ -5,9 +5,7 @@
 
 use super::{CLAIM, Reminders, TickReport, nonce};
 use crate::app::AppError;
-use crate::domain::meetings::reminders::{
-    MAX_ATTEMPTS, Notice, Recipient, Via, backoff,
-};
+use crate::domain::meetings::reminders::{MAX_ATTEMPTS, Notice, Recipient, Via, backoff};
 use crate::domain::ports::{Courier, Delivery, DeliveryError, DeliveryOutcome, NewDelivery};
 
 /// Deliveries sent per claim.
@@ -140,10 +138,7 @@ impl Reminders {
                 let flags = self
                     .flag(d, "DMが届かないため、会議のチャンネルに投稿しました")
                     .await?;
-                Ok((
-                    DeliveryOutcome::Sent { via: Via::Channel },
-                    flags,
-                ))
+                Ok((DeliveryOutcome::Sent { via: Via::Channel }, flags))
             }
             Err(DeliveryError::Transient(e)) if d.attempts < MAX_ATTEMPTS => {
                 report.retried += 1;

@@ -28,7 +28,9 @@ use crate::domain::meetings::reminders::{
     MeetingStatus, Notice, Progress, Recipient, RegionStatus, StepState, progress_text,
 };
 use crate::domain::people::{Person, PersonId};
-use crate::domain::ports::{AssignmentStore, Courier, Delivery, DueStep, NewDelivery, ReminderStore};
+use crate::domain::ports::{
+    AssignmentStore, Courier, Delivery, DueStep, NewDelivery, ReminderStore,
+};
 
 /// How long a worker owns what it claimed. Kept well inside the few minutes Discord
 /// remembers a nonce, so a send taken over after a crash is still recognised.
@@ -357,7 +359,12 @@ fn shorten(names: &[&str], n: usize) -> String {
     }
 }
 
-pub(super) fn reminder_notice(meeting: &Meeting, r: &RegionStatus, overdue: bool, nudged: bool) -> Notice {
+pub(super) fn reminder_notice(
+    meeting: &Meeting,
+    r: &RegionStatus,
+    overdue: bool,
+    nudged: bool,
+) -> Notice {
     let (answered, total) = match r.progress {
         Progress::Draft { answered, total } => (answered, total),
         _ => (0, 0),

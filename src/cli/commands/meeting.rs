@@ -226,7 +226,9 @@ fn meeting_dates(
             })
             .transpose()?,
         fiscal_year: fiscal_year
-            .map(|y| parse_fiscal_year(y).ok_or_else(|| format!("年度「{y}」を読み取れませんでした。")))
+            .map(|y| {
+                parse_fiscal_year(y).ok_or_else(|| format!("年度「{y}」を読み取れませんでした。"))
+            })
             .transpose()?,
         date: date
             .map(|d| {

@@ -9,11 +9,7 @@ use crate::cli::PeopleCommand;
 use crate::cli::reply::exit_for;
 use crate::domain::people::{GrantStatus, PersonId, Role};
 
-pub async fn run(
-    app: &App,
-    cmd: &PeopleCommand,
-    out: &mut impl Write,
-) -> anyhow::Result<ExitCode> {
+pub async fn run(app: &App, cmd: &PeopleCommand, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let a = &app.assignments;
     match cmd {
         PeopleCommand::Grant {

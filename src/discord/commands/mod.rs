@@ -34,16 +34,47 @@ pub enum Ack {
     Later { private: bool },
 }
 
-/// Every command: its name, how it is acknowledged, its definition.
-const COMMANDS: [(&str, Ack, fn() -> Value); 9] = [
+/// A command's entry in the registry: its name, how it is acknowledged, its definition.
+type Entry = (&'static str, Ack, fn() -> Value);
+
+/// Every command, in the order Discord lists them.
+const COMMANDS: [Entry; 9] = [
     (ask::NAME, Ack::Later { private: false }, ask::definition),
-    (region::NAME, Ack::Later { private: false }, region::definition),
-    (topic::NAME, Ack::Later { private: false }, topic::definition),
-    (assignment::NAME, Ack::Later { private: true }, assignment::definition),
-    (request_staff::NAME, Ack::Later { private: true }, request_staff::definition),
-    (register_staff::NAME, Ack::Later { private: true }, register_staff::definition),
-    (submitted::NAME, Ack::Later { private: true }, submitted::definition),
-    (status::NAME, Ack::Later { private: true }, status::definition),
+    (
+        region::NAME,
+        Ack::Later { private: false },
+        region::definition,
+    ),
+    (
+        topic::NAME,
+        Ack::Later { private: false },
+        topic::definition,
+    ),
+    (
+        assignment::NAME,
+        Ack::Later { private: true },
+        assignment::definition,
+    ),
+    (
+        request_staff::NAME,
+        Ack::Later { private: true },
+        request_staff::definition,
+    ),
+    (
+        register_staff::NAME,
+        Ack::Later { private: true },
+        register_staff::definition,
+    ),
+    (
+        submitted::NAME,
+        Ack::Later { private: true },
+        submitted::definition,
+    ),
+    (
+        status::NAME,
+        Ack::Later { private: true },
+        status::definition,
+    ),
     (help::NAME, Ack::Now, help::definition),
 ];
 
@@ -54,7 +85,10 @@ pub fn definitions() -> Value {
 
 /// How the command of this name is acknowledged; None for one nimo does not have.
 pub fn ack(name: &str) -> Option<Ack> {
-    COMMANDS.iter().find(|(n, _, _)| *n == name).map(|(_, a, _)| *a)
+    COMMANDS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, a, _)| *a)
 }
 
 /// Runs a slash command.
@@ -87,7 +121,11 @@ mod tests {
         assert_eq!(defs.len(), COMMANDS.len());
         assert!(serde_json::to_string(&defs).unwrap().chars().count() < 8000 * defs.len());
         for (d, (name, _, _)) in defs.iter().zip(COMMANDS) {
-            assert_eq!(d["name"].as_str(), Some(name), "registered under its own name");
+            assert_eq!(
+                d["name"].as_str(),
+                Some(name),
+                "registered under its own name"
+            );
             let name = d["name"].as_str().unwrap();
             assert!((1..=32).contains(&chars(name)));
             assert!(

@@ -10,7 +10,10 @@ use super::limits::{
 };
 use crate::domain::forms::conversation::{self, Command, MODAL_FIELDS};
 
-const _: () = assert!(MODAL_FIELDS <= MODAL_INPUTS, "the form's input forms must fit a modal");
+const _: () = assert!(
+    MODAL_FIELDS <= MODAL_INPUTS,
+    "the form's input forms must fit a modal"
+);
 
 /// The conversation's messages as Discord messages: text split within 2000 characters,
 /// its buttons on the last piece.

@@ -98,7 +98,10 @@ mod tests {
         );
         assert_eq!(parse("other:x"), None);
         assert_eq!(parse("nimo:ask:t:notanumber"), None);
-        assert_eq!(parse(&form_id(Command::Skip)), Some(Action::Form(Command::Skip)));
+        assert_eq!(
+            parse(&form_id(Command::Skip)),
+            Some(Action::Form(Command::Skip))
+        );
         assert_eq!(parse(FORM_MODAL_ID), Some(Action::FormModal));
         let m = MeetingId::new(4);
         assert_eq!(parse(&resume_id(m)), Some(Action::Resume(Some(m))));

@@ -22,7 +22,11 @@ pub fn when(t: DateTime<Utc>) -> String {
     format!("<t:{s}:F>（<t:{s}:R>）")
 }
 
-pub fn nudge_buttons(meeting_id: MeetingId, region_keys: &[String], names: &[String]) -> Vec<Button> {
+pub fn nudge_buttons(
+    meeting_id: MeetingId,
+    region_keys: &[String],
+    names: &[String],
+) -> Vec<Button> {
     let mut buttons: Vec<Button> = region_keys
         .iter()
         .zip(names)

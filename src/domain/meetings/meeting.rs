@@ -90,7 +90,10 @@ mod tests {
             meeting(4, "2021-12-10 17:00"),
         ];
         assert_eq!(Meeting::latest(&ms).map(|m| m.id), Some(MeetingId::new(4)));
-        assert_eq!(Meeting::latest(&ms[..3]).map(|m| m.id), Some(MeetingId::new(2)));
+        assert_eq!(
+            Meeting::latest(&ms[..3]).map(|m| m.id),
+            Some(MeetingId::new(2))
+        );
         assert!(Meeting::latest(&[]).is_none());
     }
 }

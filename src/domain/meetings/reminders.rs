@@ -301,7 +301,10 @@ mod tests {
             Recipient::Channel("9876".into())
         );
         assert_eq!(StepState::parse("merged"), Some(StepState::Merged));
-        assert_eq!(DeliveryState::parse("sending"), Some(DeliveryState::Sending));
+        assert_eq!(
+            DeliveryState::parse("sending"),
+            Some(DeliveryState::Sending)
+        );
         assert_eq!(DeliveryState::parse("lost"), None);
     }
 

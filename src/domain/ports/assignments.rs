@@ -104,8 +104,10 @@ pub trait AssignmentStore: Send + Sync {
     async fn versions(&self, submission: SubmissionId)
     -> Result<Vec<SubmittedVersion>, StoreError>;
 
-    async fn conversation(&self, person: &PersonId)
-    -> Result<Option<ConversationState>, StoreError>;
+    async fn conversation(
+        &self,
+        person: &PersonId,
+    ) -> Result<Option<ConversationState>, StoreError>;
     async fn set_conversation(
         &self,
         person: &PersonId,

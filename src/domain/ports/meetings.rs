@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::domain::ids::MeetingId;
 use crate::domain::meetings::ladder::{Audience, Step};
-use crate::domain::meetings::reminders::StepState;
 use crate::domain::meetings::meeting::{Meeting, MeetingSetup, NewMeeting};
+use crate::domain::meetings::reminders::StepState;
 
 /// A rung of a meeting's ladder as stored.
 #[derive(Debug, Clone, PartialEq)]

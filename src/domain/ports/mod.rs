@@ -17,7 +17,9 @@ mod index;
 mod meetings;
 mod reminders;
 
-pub use assignments::{AssignmentStore, ConversationState, FormSaved, Submission, SubmittedVersion};
+pub use assignments::{
+    AssignmentStore, ConversationState, FormSaved, Submission, SubmittedVersion,
+};
 pub use courier::{Courier, DeliveryError};
 pub use documents::{DocumentStore, PageStore, SourceFingerprint, SourcedDocument};
 pub use index::{IndexState, PassageIndex};

@@ -48,11 +48,20 @@ pub struct Delivery {
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryOutcome {
-    Sent { via: Via },
-    Retry { at: DateTime<Utc>, error: String },
-    Failed { error: String },
+    Sent {
+        via: Via,
+    },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
     /// No longer needed (the region submitted meanwhile).
-    Cancelled { why: String },
+    Cancelled {
+        why: String,
+    },
 }
 
 #[async_trait]

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::region::{Area, Gazetteer};
-use crate::domain::text::Normalizer;
 use super::topic::{Taxonomy, Topic};
+use crate::domain::text::Normalizer;
 
 /// The raw files of a lexicon.
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::era::era_label;
 use super::region::Region;
+use crate::domain::era::era_label;
 
 /// Form kinds, as labels (forms themselves are data, see `index/sections.toml`).
 pub const FORM_JIZEN_KADAI: &str = "事前課題";

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::domain::era::{era_label, find_years};
 use super::lexicon::Lexicon;
 use super::region::{KEY_SEPARATOR, Region, RegionKind};
+use crate::domain::era::{era_label, find_years};
 use crate::domain::text::{char_len, clean_control, truncate_chars};
 
 /// Questions longer than this are cut (with a note): nobody types more, and pasted

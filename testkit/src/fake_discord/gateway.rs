@@ -4,12 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use super::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use super::*;
 
 fn ready_payload(addr: SocketAddr, session: u64, seq: u64) -> Value {
     json!({ "op": 0, "s": seq, "t": "READY", "d": {
@@ -105,4 +105,3 @@ pub(crate) async fn gateway_session(ws: Ws, addr: SocketAddr, inner: Arc<Mutex<I
         }
     }
 }
-

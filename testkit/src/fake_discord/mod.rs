@@ -125,7 +125,13 @@ pub(crate) fn timestamp() -> String {
 }
 
 /// A full Message object (every key serenity requires).
-pub(crate) fn message_json(id: u64, channel: u64, author: Value, content: &str, extra: &Value) -> Value {
+pub(crate) fn message_json(
+    id: u64,
+    channel: u64,
+    author: Value,
+    content: &str,
+    extra: &Value,
+) -> Value {
     let mut m = json!({
         "id": id.to_string(), "channel_id": channel.to_string(), "author": author, "content": content,
         "timestamp": timestamp(), "edited_timestamp": null, "tts": false, "mention_everyone": false,
@@ -503,4 +509,3 @@ pub fn describe(reqs: &[Recorded]) -> String {
 pub(crate) fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
-

@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::gateway::*;
+use super::validate::*;
+use super::*;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -14,9 +17,6 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use super::*;
-use super::validate::*;
-use super::gateway::*;
 
 pub(crate) async fn serve_connection(
     stream: TcpStream,
@@ -462,4 +462,3 @@ pub(crate) fn route_ok(
         ),
     }
 }
-

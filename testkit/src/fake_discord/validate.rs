@@ -1,7 +1,6 @@
 //! Discord's limits, as the API documents and enforces them: the fake answers 400 like
 //! Discord when the bot breaks one.
 
-
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
@@ -296,4 +295,3 @@ pub(crate) fn invalid_form(errors: &[String]) -> (StatusCode, Value) {
         json!({ "code": 50035, "message": "Invalid Form Body", "errors": { "_errors": errors.iter().map(|e| json!({"code": "INVALID", "message": e})).collect::<Vec<_>>() } }),
     )
 }
-

@@ -312,4 +312,3 @@ async fn long_answers_are_split_and_paged_within_limits() {
     );
     h.stop().await;
 }
-

@@ -4,9 +4,7 @@
 use nimo_testkit::fake_discord::*;
 
 use super::*;
-use crate::helpers::{
-    FORM_A, MEETING, clock_at, corpus, plain_meeting, spawn_app, spawn_app_in,
-};
+use crate::helpers::{FORM_A, MEETING, clock_at, corpus, plain_meeting, spawn_app, spawn_app_in};
 
 const BOB: (u64, &str) = (3001, "bob");
 const CAROL: (u64, &str) = (3002, "carol");
@@ -427,4 +425,3 @@ async fn jichitai_sheet_in_a_dm_with_bad_numbers_edits_and_an_amendment() {
     );
     bot.shutdown().await.unwrap();
 }
-

@@ -102,7 +102,6 @@ pub fn buttons(body: &Value) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-
 /// The latest message the bot sent in the DM channel (its content and buttons).
 pub fn last_dm(fake: &FakeDiscord) -> Value {
     fake.messages()
@@ -118,11 +117,9 @@ pub fn content(v: &Value) -> String {
     v["content"].as_str().unwrap_or("").to_string()
 }
 
-
 pub fn messages_in(fake: &FakeDiscord, channel: u64) -> Vec<Value> {
     fake.messages()
         .into_iter()
         .filter(|m| m["channel_id"].as_str().and_then(|c| c.parse::<u64>().ok()) == Some(channel))
         .collect()
 }
-

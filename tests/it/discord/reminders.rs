@@ -181,4 +181,3 @@ async fn reminders_in_discord_with_fallback_status_nudge_and_a_send_cut_off() {
     );
     bot.shutdown().await.unwrap();
 }
-

@@ -330,4 +330,3 @@ async fn the_fake_refuses_what_discord_refuses() {
         "{late:?}"
     );
 }
-

@@ -18,10 +18,10 @@ mod layout;
 
 use std::collections::HashMap;
 
-use crate::domain::era::find_years;
 use super::lexicon::Lexicon;
 use super::passage::{Document, FORM_MATERIAL, Passage, RegionSource};
 use super::region::{Region, RegionKind};
+use crate::domain::era::find_years;
 use layout::{Layout, LineKind};
 
 /// Why a file could not be read as a document.
