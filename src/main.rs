@@ -29,8 +29,9 @@ fn main() -> ExitCode {
     match runtime.block_on(nimo::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!(error = %e, "nimo failed");
-            eprintln!("nimo: エラーが発生しました: {e:#}");
+            // The causes go to the log (stderr); the person reads one line in Japanese.
+            tracing::error!(error = %format!("{e:#}"), "nimo failed");
+            eprintln!("nimo: 内部でエラーが起きました。原因は上のログに記録しました。");
             ExitCode::FAILURE
         }
     }

@@ -217,6 +217,15 @@ pub enum PeopleCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Take a role away: --role staff --region 世田谷区 (a staff member who moved on).
+    Revoke {
+        /// A name (a terminal user) or discord:USER_ID.
+        person: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        region: Option<String>,
+    },
     List,
     /// Staff requests waiting for an organizer.
     Pending,

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -646,25 +646,6 @@ impl PassageIndex for TantivyIndex {
                 .map_err(err("clearing index"))?;
             Ok(())
         })
-    }
-}
-
-impl TantivyIndex {
-    /// Ids of every indexed passage (consistency checks, tests).
-    pub fn passage_ids(&self) -> Result<Vec<String>, IndexError> {
-        let searcher = self.reader.searcher();
-        let docs = searcher
-            .search(&AllQuery, &DocSetCollector)
-            .map_err(err("listing"))?;
-        let mut ids = Vec::with_capacity(docs.len());
-        for address in docs {
-            let d: TantivyDocument = searcher.doc(address).map_err(err("reading"))?;
-            if let Some(id) = d.get_first(self.fields.id).and_then(|v| v.as_str()) {
-                ids.push(id.to_string());
-            }
-        }
-        ids.sort();
-        Ok(ids)
     }
 }
 

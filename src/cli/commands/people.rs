@@ -1,4 +1,4 @@
-//! `nimo people grant | list | pending`: roles. The terminal is the operator's: these
+//! `nimo people grant | revoke | list | pending`: roles. The terminal is the operator's: these
 //! commands need no role.
 
 use std::io::Write;
@@ -18,19 +18,32 @@ pub async fn run(app: &App, cmd: &PeopleCommand, out: &mut impl Write) -> anyhow
             region,
             name,
         } => {
-            let Some(role) = Role::parse(role) else {
-                writeln!(out, "役割は staff / organizer / advisor のどれかです。")?;
-                return Ok(ExitCode::from(2));
-            };
-            let id: PersonId = match person.parse() {
-                Ok(id) => id,
-                Err(e) => {
-                    writeln!(out, "{e}")?;
+            let (role, id) = match read_role(person, role) {
+                Ok(x) => x,
+                Err(m) => {
+                    writeln!(out, "{m}")?;
                     return Ok(ExitCode::from(2));
                 }
             };
             let name = name.clone().unwrap_or_else(|| id.short());
             match a.grant(&id, &name, role, region.as_deref(), None).await {
+                Ok(m) => writeln!(out, "{m}")?,
+                Err(e) => return exit_for(out, e),
+            }
+        }
+        PeopleCommand::Revoke {
+            person,
+            role,
+            region,
+        } => {
+            let (role, id) = match read_role(person, role) {
+                Ok(x) => x,
+                Err(m) => {
+                    writeln!(out, "{m}")?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match a.revoke(&id, role, region.as_deref(), None).await {
                 Ok(m) => writeln!(out, "{m}")?,
                 Err(e) => return exit_for(out, e),
             }
@@ -67,4 +80,10 @@ pub async fn run(app: &App, cmd: &PeopleCommand, out: &mut impl Write) -> anyhow
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A person and a role as typed on the command line, or why they cannot be read.
+fn read_role(person: &str, role: &str) -> Result<(Role, PersonId), String> {
+    let role = Role::parse(role).ok_or("役割は staff / organizer / advisor のどれかです。")?;
+    Ok((role, person.parse()?))
 }

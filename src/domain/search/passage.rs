@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::region::Region;
-use crate::domain::era::era_label;
 
 /// Form kinds, as labels (forms themselves are data, see `index/sections.toml`).
 pub const FORM_JIZEN_KADAI: &str = "事前課題";
@@ -46,22 +45,6 @@ pub struct Passage {
     /// Topic ids (see `index/topics.toml`).
     pub topics: Vec<String>,
     pub text: String,
-}
-
-impl Passage {
-    /// 「青森県・津軽圏域 ／ 令和２年度 … 「事前課題」 ／ 支援事業の成果 ／ 令和2年度」
-    pub fn citation(&self) -> String {
-        let mut parts = vec![
-            self.region.name.clone(),
-            self.doc_title.clone(),
-            self.section.clone(),
-        ];
-        if let Some(y) = self.fiscal_year {
-            parts.push(era_label(y));
-        }
-        parts.retain(|p| !p.is_empty());
-        parts.join(" ／ ")
-    }
 }
 
 /// A parsed document, ready to be stored and indexed.
