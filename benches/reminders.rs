@@ -123,7 +123,7 @@ fn main() {
             let who = PersonId::discord(100_000 + i as u64);
             if a.begin(&who, "x", Some(MeetingId::new(1)), None).await.is_ok() {
                 let _ = a
-                    .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()))
+                    .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()), None)
                     .await;
             }
         }

@@ -130,7 +130,7 @@ pub async fn run(
         {
             match app
                 .assignments
-                .handle(&c.person, Input::Text(line.to_string()))
+                .handle(&c.person, Input::Text(line.to_string()), None)
                 .await
             {
                 Ok(reply) => {

@@ -1,13 +1,14 @@
 //! The bot: every use case, nimo's Discord delivery, and what READY told it. Built
 //! complete before it connects; commands, components and chat take it by reference.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use serenity::all::User;
 
 use super::courier::DiscordCourier;
+use super::inbox::Inbox;
 use super::message::Reply;
 use super::rest::{Rest, RestError};
 use crate::app::App;
@@ -44,7 +45,9 @@ pub struct Bot {
     pub courier: Arc<DiscordCourier>,
     /// Register commands in this guild only (fast iteration) instead of globally.
     pub guild: Option<u64>,
-    identity: OnceLock<Identity>,
+    identity: tokio::sync::watch::Sender<Option<Identity>>,
+    /// Direct messages waiting to be applied in order.
+    pub inbox: Inbox,
     started: Instant,
     ready: tokio::sync::watch::Sender<Option<ReadyInfo>>,
 }
@@ -61,7 +64,8 @@ impl Bot {
             courier: Arc::new(DiscordCourier::new(rest.clone())),
             rest,
             guild,
-            identity: OnceLock::new(),
+            identity: tokio::sync::watch::channel(None).0,
+            inbox: Inbox::default(),
             started: Instant::now(),
             ready,
         };
@@ -70,7 +74,29 @@ impl Bot {
 
     /// Who the bot is, once READY arrived.
     pub fn identity(&self) -> Option<Identity> {
-        self.identity.get().copied()
+        *self.identity.borrow()
+    }
+
+    /// Who the bot is: at once after READY, or as soon as READY is handled (an event can
+    /// reach nimo while READY is still being handled; it waits rather than being dropped).
+    pub async fn identity_when_ready(&self) -> Option<Identity> {
+        let mut watch = self.identity.subscribe();
+        let wait = watch.wait_for(Option::is_some);
+        match tokio::time::timeout(Duration::from_secs(30), wait).await {
+            Ok(Ok(identity)) => *identity,
+            _ => None,
+        }
+    }
+
+    /// Records who the bot is, first thing when READY arrives.
+    pub fn identified(&self, identity: Identity) {
+        self.identity.send_if_modified(|i| {
+            let first = i.is_none();
+            if first {
+                *i = Some(identity);
+            }
+            first
+        });
     }
 
     pub fn application(&self) -> Result<u64, BotError> {
@@ -79,9 +105,8 @@ impl Bot {
             .ok_or(BotError::NotReady)
     }
 
-    /// Records READY; the first READY of the process decides the identity.
-    pub fn became_ready(&self, identity: Identity, info: ReadyInfo) {
-        let _ = self.identity.set(identity);
+    /// Records that READY was handled (commands registered).
+    pub fn became_ready(&self, info: ReadyInfo) {
         self.ready.send_replace(Some(info));
     }
 
@@ -120,9 +145,8 @@ impl Bot {
     pub async fn send_dm(&self, user: u64, replies: Vec<Reply>) -> Result<(), BotError> {
         let channel = self
             .rest
-            .dm_channel(user)
+            .dm_channel_id(user)
             .await?
-            .and_then(|c| c["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
             .ok_or(BotError::NotReady)?;
         for r in replies {
             self.rest.create_message(channel, &r.to_json()).await?;

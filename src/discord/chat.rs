@@ -10,12 +10,13 @@ use super::message::{Reply, conversation};
 use crate::app::AppError;
 use crate::domain::forms::conversation::Input;
 use crate::domain::people::PersonId;
+use crate::domain::ports::MessageId;
 use crate::domain::search::query::Ask;
 
 /// What a message means to nimo.
 pub enum Said {
-    /// A line of the person's 事前課題.
-    Form(PersonId, String),
+    /// A line of the person's 事前課題, and the message it came in.
+    Form(PersonId, String, MessageId),
     /// A question (empty: they only called nimo). Answered as a reply to the message.
     Question(String),
 }
@@ -23,7 +24,7 @@ pub enum Said {
 /// What a message says to nimo, if anything: messages of bots (itself included) and
 /// webhooks, and messages in a server that do not mention nimo, say nothing.
 pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
-    let me = bot.identity()?.user;
+    let me = bot.identity_when_ready().await?.user;
     // Never talk to bots (including itself) or webhooks: no loops.
     if msg.author.bot || msg.webhook_id.is_some() || msg.author.id.get() == me {
         return None;
@@ -38,7 +39,7 @@ pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
     let (person, _) = person_of(&msg.author);
     // In a DM, while a 事前課題 is being filled in, messages answer it.
     if in_dm && bot.app.assignments.is_active(&person).await {
-        return Some(Said::Form(person, msg.content.clone()));
+        return Some(Said::Form(person, msg.content.clone(), msg.id.get()));
     }
     let mut question = msg.content.clone();
     for t in &tags {
@@ -50,11 +51,11 @@ pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
 /// The replies to what was said.
 pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
     match said {
-        Said::Form(person, text) => {
+        Said::Form(person, text, message) => {
             let reply = bot
                 .app
                 .assignments
-                .handle(&person, Input::Text(text))
+                .handle(&person, Input::Text(text), Some(message))
                 .await?;
             Ok(conversation::replies(&reply.messages))
         }

@@ -78,10 +78,9 @@ impl Courier for DiscordCourier {
         };
         let channel = self
             .rest
-            .dm_channel(user)
+            .dm_channel_id(user)
             .await
             .map_err(classify)?
-            .and_then(|c| c["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
             .ok_or_else(|| DeliveryError::Transient("no DM channel id".into()))?;
         self.post(channel, render(notice).to_json(), nonce).await
     }

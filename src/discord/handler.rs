@@ -16,6 +16,7 @@ use serenity::all::{
 use super::bot::{Bot, BotError, Identity, ReadyInfo};
 use super::chat::{self, Said};
 use super::commands::{self, Ack};
+use super::inbox::BURST;
 use super::components::{self, Response};
 use super::message::Reply;
 use super::message::answers::{internal_error, problem, problem_text};
@@ -55,7 +56,7 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, _ctx: Context, msg: Message) {
-        on_message(&self.0, &msg).await;
+        on_message(&self.0, msg).await;
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
@@ -75,6 +76,11 @@ impl EventHandler for Handler {
 
 async fn on_ready(bot: &Bot, ready: Ready) {
     let application = ready.application.id.get();
+    // Known first: events that arrive while READY is handled wait for this.
+    bot.identified(Identity {
+        user: ready.user.id.get(),
+        application,
+    });
     let definitions = commands::definitions();
     let count = definitions.as_array().map(Vec::len).unwrap_or(0);
     if let Err(e) = bot
@@ -98,28 +104,109 @@ async fn on_ready(bot: &Bot, ready: Ready) {
         startup_ms = info.since_start.as_millis() as u64,
         "nimo is ready on Discord"
     );
-    bot.became_ready(
-        Identity {
-            user: ready.user.id.get(),
-            application,
-        },
-        info,
-    );
+    bot.became_ready(info);
+    catch_up(bot).await;
 }
 
-async fn on_message(bot: &Bot, msg: &Message) {
+/// After downtime: what people wrote in their DMs while nimo was away (Discord does not
+/// replay it to a new session) is read from their DM channels and applied, in order, once.
+async fn catch_up(bot: &Bot) {
+    let conversations = match bot.app.assignments.active_conversations().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e.chain(), "cannot catch up on DMs");
+            return;
+        }
+    };
+    for (person, last, changed) in conversations {
+        let Some(user) = person.discord_user() else {
+            continue;
+        };
+        // Without a message handled yet: what came after the conversation last changed.
+        let after = last.unwrap_or_else(|| snowflake_at(changed));
+        let channel = match bot.rest.dm_channel_id(user).await {
+            Ok(Some(c)) => c,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, user, "cannot open a DM to catch up");
+                continue;
+            }
+        };
+        let written = match bot.rest.messages_after(channel, after, 10).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, user, "cannot read a DM channel to catch up");
+                continue;
+            }
+        };
+        let mut caught = 0;
+        for m in written {
+            match serde_json::from_value::<Message>(m) {
+                Ok(m) if m.author.id.get() == user => {
+                    caught += 1;
+                    bot.inbox.push(user, m);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "a message read back could not be understood"),
+            }
+        }
+        if caught > 0 {
+            tracing::info!(user, messages = caught, "catching up on DMs written while nimo was away");
+            drain(bot, user).await;
+        }
+    }
+}
+
+/// The first snowflake of a moment: Discord's ids count milliseconds since 2015.
+fn snowflake_at(t: chrono::DateTime<chrono::Utc>) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    ((t.timestamp_millis() - DISCORD_EPOCH_MS).max(0) as u64) << 22
+}
+
+async fn on_message(bot: &Bot, msg: Message) {
+    if msg.author.bot || msg.webhook_id.is_some() {
+        return;
+    }
+    if msg.guild_id.is_some() {
+        return apply(bot, &msg).await;
+    }
+    // A DM: in the person's queue, applied in Discord's order.
+    let user = msg.author.id.get();
+    if bot.inbox.push(user, msg) {
+        tokio::time::sleep(BURST).await;
+        drain(bot, user).await;
+    }
+}
+
+/// Applies a person's queued DMs, oldest first, until none is left.
+async fn drain(bot: &Bot, user: u64) {
+    while let Some(m) = bot.inbox.next(user) {
+        apply(bot, &m).await;
+    }
+}
+
+/// How long an answer may take before 「入力中…」 is shown.
+const TYPING_AFTER: Duration = Duration::from_millis(700);
+
+/// Reads what a message says and replies.
+async fn apply(bot: &Bot, msg: &Message) {
     let Some(said) = chat::read(bot, msg).await else {
         return;
     };
     let channel = msg.channel_id.get();
-    let question = matches!(&said, Said::Question(q) if !q.is_empty());
-    if question {
-        bot.rest.typing(channel).await;
-    }
     let is_form = matches!(said, Said::Form(..));
-    let replies = chat::reply(bot, said)
-        .await
-        .unwrap_or_else(|e| vec![reply_for(&e)]);
+    let reply = chat::reply(bot, said);
+    tokio::pin!(reply);
+    // Most answers are ready in milliseconds; only a slow one shows 「入力中…」, which
+    // would otherwise double the requests against Discord's rate limits.
+    let result = tokio::select! {
+        result = &mut reply => result,
+        _ = tokio::time::sleep(TYPING_AFTER) => {
+            bot.rest.typing(channel).await;
+            reply.await
+        }
+    };
+    let replies = result.unwrap_or_else(|e| vec![reply_for(&e)]);
     for r in replies {
         let mut body = r.to_json();
         if !is_form {

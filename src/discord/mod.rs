@@ -20,6 +20,7 @@ pub mod commands;
 pub mod components;
 pub mod courier;
 pub mod handler;
+pub mod inbox;
 pub mod message;
 pub mod rest;
 

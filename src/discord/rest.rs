@@ -404,6 +404,43 @@ impl Rest {
             .await
     }
 
+    /// Messages of a channel written after `after` (a message id), oldest first: up to
+    /// `limit` pages of 100.
+    pub async fn messages_after(
+        &self,
+        channel: u64,
+        mut after: u64,
+        limit: usize,
+    ) -> Result<Vec<Value>, RestError> {
+        let mut out: Vec<Value> = Vec::new();
+        for _ in 0..limit {
+            let page = self
+                .call(
+                    Method::GET,
+                    &format!("/channels/{channel}/messages?after={after}&limit=100"),
+                    None,
+                    BUDGET_MESSAGE,
+                )
+                .await?
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default();
+            let n = page.len();
+            let mut ids: Vec<(u64, Value)> = page
+                .into_iter()
+                .filter_map(|m| Some((m["id"].as_str()?.parse().ok()?, m)))
+                .collect();
+            ids.sort_by_key(|(id, _)| *id);
+            if let Some((last, _)) = ids.last() {
+                after = *last;
+            }
+            out.extend(ids.into_iter().map(|(_, m)| m));
+            if n < 100 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Opens (or finds) the direct-message channel with a user.
     pub async fn dm_channel(&self, user: u64) -> Result<Option<Value>, RestError> {
         self.call(
@@ -413,6 +450,14 @@ impl Rest {
             BUDGET_MESSAGE,
         )
         .await
+    }
+
+    /// The id of the direct-message channel with a user.
+    pub async fn dm_channel_id(&self, user: u64) -> Result<Option<u64>, RestError> {
+        Ok(self
+            .dm_channel(user)
+            .await?
+            .and_then(|c| c["id"].as_str().and_then(|id| id.parse().ok())))
     }
 }
 

@@ -1,7 +1,8 @@
 //! Forms, meetings, people, submissions and conversations.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
 use sqlx::sqlite::SqliteRow;
 
 use super::{Store, db_err, json_err, time};
@@ -9,7 +10,8 @@ use crate::domain::forms::{Answer, Answers, FormDef, Op};
 use crate::domain::ids::{MeetingId, SubmissionId};
 use crate::domain::people::{Grant, GrantStatus, Person, PersonId, Role};
 use crate::domain::ports::{
-    AssignmentStore, ConversationState, FormSaved, StoreError, Submission, SubmittedVersion,
+    AssignmentStore, ConversationState, FormSaved, MessageId, StoreError, Submission,
+    SubmittedVersion, TurnDone, TurnState, TurnWrite,
 };
 
 fn person_id(s: String) -> Result<PersonId, StoreError> {
@@ -232,29 +234,75 @@ impl AssignmentStore for Store {
     }
 
     async fn answers(&self, submission_id: SubmissionId) -> Result<Answers, StoreError> {
-        let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
-            .bind(submission_id.get())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("reading answers"))?;
-        rows.iter()
-            .map(|r| {
-                let a: Answer = serde_json::from_str(r.get("value")).map_err(json_err)?;
-                Ok((r.get::<String, _>("question_id"), a))
-            })
-            .collect()
+        let mut connection = self.pool.acquire().await.map_err(db_err("connecting"))?;
+        read_answers(&mut connection, submission_id).await
     }
 
-    async fn apply_turn(
+    async fn turn(
         &self,
         person: &PersonId,
-        submission_id: SubmissionId,
-        ops: &[Op],
-        state: &ConversationState,
-    ) -> Result<(), StoreError> {
+        submission: Option<SubmissionId>,
+        message: Option<MessageId>,
+        decide: &mut (dyn for<'s> FnMut(&'s TurnState) -> Option<TurnWrite> + Send),
+    ) -> Result<TurnDone, StoreError> {
         let now = self.now();
+        // BEGIN IMMEDIATE takes the write lock before reading: the answers read here are
+        // the ones this turn changes, whoever else writes (another person of the region,
+        // another terminal, another process).
         let mut tx = self.write().await?;
-        for op in ops {
+        let row = sqlx::query(
+            "SELECT submission_id, cursor, active, last_message FROM conversations WHERE person_id = ?",
+        )
+        .bind(person.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err("reading conversation"))?;
+        let (conversation, last_message) = match row {
+            Some(r) => (
+                Some(ConversationState {
+                    submission_id: SubmissionId::new(r.get("submission_id")),
+                    cursor: serde_json::from_str(r.get("cursor")).map_err(json_err)?,
+                    active: r.get::<i64, _>("active") != 0,
+                }),
+                r.get::<Option<i64>, _>("last_message"),
+            ),
+            None => (None, None),
+        };
+        // The very message handled last, seen again: a replay. (An older message arriving
+        // late is still applied; the front end keeps replays of older ones out.)
+        if let (Some(m), Some(last)) = (message, last_message)
+            && m as i64 == last
+        {
+            return Ok(TurnDone::AlreadyHandled);
+        }
+        let submission_id = submission.or(conversation.as_ref().map(|c| c.submission_id));
+        let submission = match submission_id {
+            Some(id) => sqlx::query(&format!(
+                "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+            ))
+            .bind(id.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err("reading submission"))?
+            .as_ref()
+            .map(submission_from)
+            .transpose()?,
+            None => None,
+        };
+        let answers = match &submission {
+            Some(s) => read_answers(&mut tx, s.id).await?,
+            None => Answers::new(),
+        };
+        let state = TurnState {
+            conversation,
+            submission,
+            answers,
+        };
+        let Some(write) = decide(&state) else {
+            return Ok(TurnDone::Nothing);
+        };
+        let submission_id = write.conversation.submission_id;
+        for op in &write.ops {
             match op {
                 Op::Set { question, answer } => {
                     sqlx::query(
@@ -281,7 +329,7 @@ impl AssignmentStore for Store {
                 }
             }
         }
-        if !ops.is_empty() {
+        if !write.ops.is_empty() {
             sqlx::query(
                 "UPDATE submissions SET updated_at = ?, amended = CASE WHEN submitted_version > 0 THEN 1 ELSE 0 END WHERE id = ?",
             )
@@ -291,57 +339,14 @@ impl AssignmentStore for Store {
             .await
             .map_err(db_err("touching submission"))?;
         }
-        upsert_conversation(&mut tx, person, state, &now).await?;
+        upsert_conversation(&mut tx, person, &write.conversation, message, &now).await?;
+        let version = if write.submit {
+            Some(record_version(&mut tx, submission_id, person, &now).await?)
+        } else {
+            None
+        };
         tx.commit().await.map_err(db_err("commit"))?;
-        Ok(())
-    }
-
-    async fn submit(
-        &self,
-        submission_id: SubmissionId,
-        by: &PersonId,
-    ) -> Result<SubmittedVersion, StoreError> {
-        let now = self.now();
-        let mut tx = self.write().await?;
-        let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
-            .bind(submission_id.get())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err("reading answers"))?;
-        let mut answers = Answers::new();
-        for r in &rows {
-            answers.insert(
-                r.get("question_id"),
-                serde_json::from_str(r.get("value")).map_err(json_err)?,
-            );
-        }
-        let version: i64 = sqlx::query(
-            "UPDATE submissions SET submitted_version = submitted_version + 1, amended = 0, submitted_at = ?, updated_at = ?
-             WHERE id = ? RETURNING submitted_version",
-        )
-        .bind(&now)
-        .bind(&now)
-        .bind(submission_id.get())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err("submitting"))?
-        .get(0);
-        sqlx::query("INSERT INTO submission_versions (submission_id, version, answers, submitted_at, submitted_by) VALUES (?, ?, ?, ?, ?)")
-            .bind(submission_id.get())
-            .bind(version)
-            .bind(serde_json::to_string(&answers).map_err(json_err)?)
-            .bind(&now)
-            .bind(by.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("recording version"))?;
-        tx.commit().await.map_err(db_err("commit"))?;
-        Ok(SubmittedVersion {
-            version: version as u32,
-            answers,
-            submitted_at: time(&now)?,
-            submitted_by: by.clone(),
-        })
+        Ok(TurnDone::Written(version))
     }
 
     async fn versions(
@@ -388,37 +393,102 @@ impl AssignmentStore for Store {
         .transpose()
     }
 
-    async fn set_conversation(
+    async fn active_conversations(
         &self,
-        person: &PersonId,
-        state: &ConversationState,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        let mut tx = self.write().await?;
-        upsert_conversation(&mut tx, person, state, &now).await?;
-        tx.commit().await.map_err(db_err("commit"))?;
-        Ok(())
+    ) -> Result<Vec<(PersonId, Option<MessageId>, DateTime<Utc>)>, StoreError> {
+        sqlx::query("SELECT person_id, last_message, updated_at FROM conversations WHERE active = 1 ORDER BY person_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err("reading conversations"))?
+            .iter()
+            .map(|r| {
+                Ok((
+                    person_id(r.get("person_id"))?,
+                    r.get::<Option<i64>, _>("last_message")
+                        .filter(|m| *m > 0)
+                        .map(|m| m as MessageId),
+                    time(r.get("updated_at"))?,
+                ))
+            })
+            .collect()
     }
 }
 
+/// The answers of a submission, as this transaction sees them.
+async fn read_answers(
+    tx: &mut SqliteConnection,
+    submission: SubmissionId,
+) -> Result<Answers, StoreError> {
+    let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
+        .bind(submission.get())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err("reading answers"))?;
+    rows.iter()
+        .map(|r| {
+            let a: Answer = serde_json::from_str(r.get("value")).map_err(json_err)?;
+            Ok((r.get::<String, _>("question_id"), a))
+        })
+        .collect()
+}
+
+/// Records the answers as they stand in this transaction as the next submitted version.
+async fn record_version(
+    tx: &mut SqliteConnection,
+    submission: SubmissionId,
+    by: &PersonId,
+    now: &str,
+) -> Result<SubmittedVersion, StoreError> {
+    let answers = read_answers(tx, submission).await?;
+    let version: i64 = sqlx::query(
+        "UPDATE submissions SET submitted_version = submitted_version + 1, amended = 0, submitted_at = ?, updated_at = ?
+         WHERE id = ? RETURNING submitted_version",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(submission.get())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err("submitting"))?
+    .get(0);
+    sqlx::query("INSERT INTO submission_versions (submission_id, version, answers, submitted_at, submitted_by) VALUES (?, ?, ?, ?, ?)")
+        .bind(submission.get())
+        .bind(version)
+        .bind(serde_json::to_string(&answers).map_err(json_err)?)
+        .bind(now)
+        .bind(by.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("recording version"))?;
+    Ok(SubmittedVersion {
+        version: version as u32,
+        answers,
+        submitted_at: time(now)?,
+        submitted_by: by.clone(),
+    })
+}
+
 async fn upsert_conversation(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut SqliteConnection,
     person: &PersonId,
     state: &ConversationState,
+    message: Option<MessageId>,
     now: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO conversations (person_id, submission_id, cursor, active, updated_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO conversations (person_id, submission_id, cursor, active, updated_at, last_message) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (person_id) DO UPDATE SET
            submission_id = excluded.submission_id, cursor = excluded.cursor,
-           active = excluded.active, updated_at = excluded.updated_at",
+           active = excluded.active, updated_at = excluded.updated_at,
+           last_message = max(COALESCE(excluded.last_message, 0), COALESCE(conversations.last_message, 0))",
     )
     .bind(person.to_string())
     .bind(state.submission_id.get())
     .bind(serde_json::to_string(&state.cursor).map_err(json_err)?)
     .bind(i64::from(state.active))
     .bind(now)
-    .execute(&mut **tx)
+    .bind(message.map(|m| m as i64))
+    .execute(&mut *tx)
     .await
     .map_err(db_err("saving conversation"))?;
     Ok(())

@@ -183,10 +183,10 @@ async fn fill_in_restart_submit_amend_and_find() {
 
     // After the deadline nothing changes.
     clock.set(parse_jst("2021-12-10 17:01").unwrap());
-    let e = a.handle(&yamada, Input::Text("修正 3".into())).await;
+    let e = a.handle(&yamada, Input::Text("修正 3".into()), None).await;
     assert!(e.is_ok(), "moving around is still allowed");
     let e = a
-        .handle(&yamada, Input::Text("・追加".into()))
+        .handle(&yamada, Input::Text("・追加".into()), None)
         .await
         .unwrap_err();
     assert!(refused(e).contains("締切"));
@@ -308,7 +308,7 @@ async fn who_may_do_what() {
     .await
     .unwrap();
     let e = a
-        .handle(&PersonId::local("山田"), Input::Text("目標｜状況".into()))
+        .handle(&PersonId::local("山田"), Input::Text("目標｜状況".into()), None)
         .await
         .unwrap_err();
     assert!(refused(e).contains("担当者ではなくなった"));

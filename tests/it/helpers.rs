@@ -184,7 +184,7 @@ pub async fn seed_meeting(app: &App, seed: Seed) -> MeetingId {
 pub async fn say(app: &App, who: &str, text: &str) -> String {
     let reply = app
         .assignments
-        .handle(&person(who), Input::Text(text.into()))
+        .handle(&person(who), Input::Text(text.into()), None)
         .await
         .unwrap_or_else(|e| panic!("「{text}」 was not taken: {e:?}"));
     reply

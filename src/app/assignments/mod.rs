@@ -11,7 +11,6 @@ mod export;
 mod publish;
 mod staff;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -26,8 +25,11 @@ use crate::domain::forms::conversation::{self, Context, Cursor, Event, Input, Me
 use crate::domain::forms::document::render_text;
 use crate::domain::ids::MeetingId;
 use crate::domain::meetings::meeting::Meeting;
-use crate::domain::people::{Person, PersonId};
-use crate::domain::ports::{AssignmentStore, ConversationState, Submission, SubmittedVersion};
+use crate::domain::people::{Grant, Person, PersonId};
+use crate::domain::ports::{
+    AssignmentStore, ConversationState, MessageId, Submission, SubmittedVersion, TurnDone,
+    TurnWrite,
+};
 
 /// What to send back, and whether the person is still filling in the form (their next
 /// message answers it).
@@ -42,23 +44,6 @@ pub struct Assignments {
     meetings: Arc<Meetings>,
     store: Arc<dyn AssignmentStore>,
     clock: Arc<dyn Clock>,
-    turns: TurnLocks,
-}
-
-/// One turn at a time per person. Discord hands each event to its own task, so two
-/// messages sent a moment apart can be handled at once; without this both would read the
-/// same saved cursor and one answer would be lost.
-#[derive(Default)]
-struct TurnLocks(std::sync::Mutex<HashMap<PersonId, Arc<tokio::sync::Mutex<()>>>>);
-
-impl TurnLocks {
-    async fn take(&self, person: &PersonId) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = {
-            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(person.clone()).or_default().clone()
-        };
-        lock.lock_owned().await
-    }
 }
 
 impl Assignments {
@@ -73,7 +58,6 @@ impl Assignments {
             meetings,
             store,
             clock,
-            turns: TurnLocks::default(),
         }
     }
 
@@ -92,12 +76,22 @@ impl Assignments {
 
     // ---- the conversation ---------------------------------------------------------------
 
+    /// The people filling in a form right now, the last Discord message their
+    /// conversation handled and when it last changed: what to catch up on after downtime.
+    pub async fn active_conversations(
+        &self,
+    ) -> Result<Vec<(PersonId, Option<MessageId>, DateTime<Utc>)>, AppError> {
+        Ok(self.store.active_conversations().await?)
+    }
+
     /// Whether this person's next message answers their form.
     pub async fn is_active(&self, person: &PersonId) -> bool {
         matches!(self.store.conversation(person).await, Ok(Some(s)) if s.active)
     }
 
-    /// Starts (or resumes) filling in the form of a meeting for the person's region.
+    /// Starts (or resumes) filling in the form of a meeting for the person's region. The
+    /// meeting named, or the one open meeting; the region named, or the person's one
+    /// region that takes part in it.
     pub async fn begin(
         &self,
         person_id: &PersonId,
@@ -105,34 +99,12 @@ impl Assignments {
         meeting: Option<MeetingId>,
         region: Option<&str>,
     ) -> Result<Reply, AppError> {
-        let _turn = self.turns.take(person_id).await;
         let person = self.person(person_id, name).await?;
-        let regions = person.staff_regions();
-        if regions.is_empty() {
+        if person.staff_regions().is_empty() {
             return Err(AppError::refused(
                 "担当する地域が登録されていません。「/担当申請」で地域を申請すると、主催者の承認後に入力できます。",
             ));
         }
-        let grant = match region {
-            Some(r) => {
-                let (key, _) = self.library.resolve_place(r)?;
-                *regions
-                    .iter()
-                    .find(|g| g.region_key == key)
-                    .ok_or_else(|| {
-                        AppError::refused(format!("「{r}」の担当者として登録されていません。"))
-                    })?
-            }
-            None if regions.len() == 1 => regions[0],
-            None => {
-                let names: Vec<&str> = regions.iter().map(|g| g.region_name.as_str()).collect();
-                return Err(AppError::refused(format!(
-                    "担当地域が複数あります（{}）。地域を指定してください。",
-                    names.join("、")
-                )));
-            }
-        };
-        let now = self.now();
         let meeting = match meeting {
             Some(id) => self.meetings.get(id).await?,
             None => {
@@ -157,7 +129,8 @@ impl Assignments {
                 }
             }
         };
-        if !meeting.is_open(now) {
+        let grant = self.region_for(&person, &meeting, region).await?;
+        if !meeting.is_open(self.now()) {
             return Err(AppError::refused(format!(
                 "「{}」の締切（{}）を過ぎています。修正が必要な場合は主催者にご相談ください。",
                 meeting.name,
@@ -179,116 +152,216 @@ impl Assignments {
                     .await?
             }
         };
-        let cursor = match self.store.conversation(person_id).await? {
-            Some(s) if s.submission_id == submission.id => s.cursor,
-            _ => Cursor::default(),
-        };
-        let answers = self.store.answers(submission.id).await?;
-        let ctx = Context {
-            form: &form,
-            fiscal_year: meeting.fiscal_year,
-            answers: &answers,
-            region: &submission.region_name,
-            submitted_version: (submission.submitted_version > 0)
-                .then_some(submission.submitted_version),
-        };
-        let turn = conversation::resume(&ctx, &cursor);
-        let state = ConversationState {
-            submission_id: submission.id,
-            cursor: turn.cursor.clone(),
-            active: true,
-        };
+        let mut said: Option<Vec<Message>> = None;
         self.store
-            .apply_turn(person_id, submission.id, &turn.ops, &state)
+            .turn(person_id, Some(submission.id), None, &mut |state| {
+                let submission = state.submission.as_ref()?;
+                let cursor = match &state.conversation {
+                    Some(c) if c.submission_id == submission.id => c.cursor.clone(),
+                    _ => Cursor::default(),
+                };
+                let ctx = Context {
+                    form: &form,
+                    fiscal_year: meeting.fiscal_year,
+                    answers: &state.answers,
+                    region: &submission.region_name,
+                    submitted_version: (submission.submitted_version > 0)
+                        .then_some(submission.submitted_version),
+                };
+                let turn = conversation::resume(&ctx, &cursor);
+                let mut messages = vec![Message {
+                    text: format!(
+                        "会議: {}（締切 {}）{}",
+                        meeting.name,
+                        meeting.deadline_text(),
+                        status_note(submission)
+                    ),
+                    ..Default::default()
+                }];
+                messages.extend(turn.messages);
+                said = Some(messages);
+                Some(TurnWrite {
+                    ops: turn.ops,
+                    conversation: ConversationState {
+                        submission_id: submission.id,
+                        cursor: turn.cursor,
+                        active: true,
+                    },
+                    submit: false,
+                })
+            })
             .await?;
-        let mut messages = vec![Message {
-            text: format!(
-                "会議: {}（締切 {}）{}",
-                meeting.name,
-                meeting.deadline_text(),
-                status_note(&submission)
-            ),
-            ..Default::default()
-        }];
-        messages.extend(turn.messages);
+        let messages =
+            said.ok_or_else(|| AppError::internal("a submission just created is missing"))?;
         Ok(Reply {
             messages,
             active: true,
         })
     }
 
-    /// Handles what the person said while filling in their form.
-    pub async fn handle(&self, person_id: &PersonId, input: Input) -> Result<Reply, AppError> {
-        let _turn = self.turns.take(person_id).await;
-        let Some(state) = self
-            .store
-            .conversation(person_id)
-            .await?
-            .filter(|s| s.active)
-        else {
-            return Err(AppError::refused(
-                "入力中の事前課題はありません。「/事前課題」で始めるか、続きから再開できます。",
-            ));
-        };
+    /// The region a person fills in the meeting's form for: the one named, or their one
+    /// region that takes part in the meeting.
+    async fn region_for<'p>(
+        &self,
+        person: &'p Person,
+        meeting: &Meeting,
+        region: Option<&str>,
+    ) -> Result<&'p Grant, AppError> {
+        let setup = self.meetings.setup(meeting.id).await?;
+        let takes_part =
+            |key: &str| setup.regions.is_empty() || setup.regions.iter().any(|(k, _)| k == key);
+        let regions = person.staff_regions();
+        match region {
+            Some(r) => {
+                let (key, _) = self.library.resolve_place(r)?;
+                let grant = regions
+                    .into_iter()
+                    .find(|g| g.region_key == key)
+                    .ok_or_else(|| {
+                        AppError::refused(format!("「{r}」の担当者として登録されていません。"))
+                    })?;
+                if !takes_part(&grant.region_key) {
+                    return Err(not_taking_part(grant, meeting));
+                }
+                Ok(grant)
+            }
+            None => {
+                let taking: Vec<&Grant> = regions
+                    .iter()
+                    .copied()
+                    .filter(|g| takes_part(&g.region_key))
+                    .collect();
+                match taking.as_slice() {
+                    [one] => Ok(one),
+                    [] if regions.len() == 1 => Err(not_taking_part(regions[0], meeting)),
+                    [] => Err(AppError::refused(format!(
+                        "担当地域（{}）は「{}」の参加地域ではありません。",
+                        names(&regions),
+                        meeting.name
+                    ))),
+                    _ => Err(AppError::refused(format!(
+                        "担当地域が複数あります（{}）。地域を指定してください。",
+                        names(&taking)
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Handles what the person said while filling in their form. `message` is the
+    /// Discord message it came in: a message handled before (replayed) is not applied
+    /// twice, and gets no reply.
+    pub async fn handle(
+        &self,
+        person_id: &PersonId,
+        input: Input,
+        message: Option<MessageId>,
+    ) -> Result<Reply, AppError> {
         let person = self
             .store
             .person(person_id)
             .await?
             .ok_or_else(|| AppError::refused("利用者が登録されていません。"))?;
-        let submission = self
-            .store
-            .submission_by_id(state.submission_id)
-            .await?
-            .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))?;
-        if !person.may_edit(&submission.region_key) {
-            self.store
-                .set_conversation(
-                    person_id,
-                    &ConversationState {
-                        active: false,
-                        ..state
-                    },
-                )
+        // The conversation decides which form answers the input; it is read again inside
+        // the turn, and on the rare race with a new form started meanwhile, read anew.
+        for _ in 0..3 {
+            let Some(peek) = self
+                .store
+                .conversation(person_id)
+                .await?
+                .filter(|s| s.active)
+            else {
+                return Err(no_form());
+            };
+            let submission = self
+                .store
+                .submission_by_id(peek.submission_id)
+                .await?
+                .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))?;
+            let meeting = self.meetings.get(submission.meeting_id).await?;
+            let form = self.meetings.form_of(&meeting).await?;
+            let now = self.now();
+            let mut outcome: Option<Result<(Vec<Message>, bool), AppError>> = None;
+            let mut stale = false;
+            let done = self
+                .store
+                .turn(person_id, None, message, &mut |state| {
+                    let Some(conversation) = state.conversation.as_ref().filter(|c| c.active)
+                    else {
+                        outcome = Some(Err(no_form()));
+                        return None;
+                    };
+                    let submission = state.submission.as_ref()?;
+                    if conversation.submission_id != peek.submission_id {
+                        stale = true;
+                        return None;
+                    }
+                    if !person.may_edit(&submission.region_key) {
+                        outcome = Some(Err(AppError::refused(format!(
+                            "{}の担当者ではなくなったため、入力を終了しました。",
+                            submission.region_name
+                        ))));
+                        return Some(TurnWrite {
+                            ops: Vec::new(),
+                            conversation: ConversationState {
+                                active: false,
+                                ..conversation.clone()
+                            },
+                            submit: false,
+                        });
+                    }
+                    let ctx = Context {
+                        form: &form,
+                        fiscal_year: meeting.fiscal_year,
+                        answers: &state.answers,
+                        region: &submission.region_name,
+                        submitted_version: (submission.submitted_version > 0)
+                            .then_some(submission.submitted_version),
+                    };
+                    let turn = conversation::handle(&ctx, &conversation.cursor, input.clone());
+                    let submit = turn.event == Some(Event::Submit);
+                    if (!turn.ops.is_empty() || submit) && !meeting.is_open(now) {
+                        outcome = Some(Err(AppError::refused(format!(
+                            "締切（{}）を過ぎたため、回答の変更や提出はできません。修正が必要な場合は主催者にご相談ください。",
+                            meeting.deadline_text()
+                        ))));
+                        return None;
+                    }
+                    let active = turn.event != Some(Event::Pause);
+                    outcome = Some(Ok((turn.messages, active)));
+                    Some(TurnWrite {
+                        ops: turn.ops,
+                        conversation: ConversationState {
+                            submission_id: submission.id,
+                            cursor: turn.cursor,
+                            active,
+                        },
+                        submit,
+                    })
+                })
                 .await?;
-            return Err(AppError::refused(format!(
-                "{}の担当者ではなくなったため、入力を終了しました。",
-                submission.region_name
-            )));
+            if stale {
+                continue;
+            }
+            if done == TurnDone::AlreadyHandled {
+                return Ok(Reply {
+                    messages: Vec::new(),
+                    active: true,
+                });
+            }
+            let (mut messages, active) = outcome
+                .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))??;
+            if let TurnDone::Written(Some(version)) = &done {
+                messages.push(
+                    self.published(&meeting, &form, &submission, version)
+                        .await,
+                );
+            }
+            return Ok(Reply { messages, active });
         }
-        let meeting = self.meetings.get(submission.meeting_id).await?;
-        let form = self.meetings.form_of(&meeting).await?;
-        let answers = self.store.answers(submission.id).await?;
-        let ctx = Context {
-            form: &form,
-            fiscal_year: meeting.fiscal_year,
-            answers: &answers,
-            region: &submission.region_name,
-            submitted_version: (submission.submitted_version > 0)
-                .then_some(submission.submitted_version),
-        };
-        let turn = conversation::handle(&ctx, &state.cursor, input);
-        let changes = !turn.ops.is_empty() || turn.event == Some(Event::Submit);
-        if changes && !meeting.is_open(self.now()) {
-            return Err(AppError::refused(format!(
-                "締切（{}）を過ぎたため、回答の変更や提出はできません。修正が必要な場合は主催者にご相談ください。",
-                meeting.deadline_text()
-            )));
-        }
-        let active = turn.event != Some(Event::Pause);
-        let new_state = ConversationState {
-            submission_id: submission.id,
-            cursor: turn.cursor.clone(),
-            active,
-        };
-        // Saved before anything is said back: a crash after this loses nothing.
-        self.store
-            .apply_turn(person_id, submission.id, &turn.ops, &new_state)
-            .await?;
-        let mut messages = turn.messages;
-        if turn.event == Some(Event::Submit) {
-            messages.push(self.submit(&person, &meeting, &form, &submission).await?);
-        }
-        Ok(Reply { messages, active })
+        Err(AppError::internal(
+            "the conversation kept changing under the turn",
+        ))
     }
 
     // ---- reading ----------------------------------------------------------------------
@@ -375,6 +448,27 @@ impl Assignments {
             None => Ok(Vec::new()),
         }
     }
+}
+
+fn no_form() -> AppError {
+    AppError::refused(
+        "入力中の事前課題はありません。「/事前課題」で始めるか、続きから再開できます。",
+    )
+}
+
+fn not_taking_part(grant: &Grant, meeting: &Meeting) -> AppError {
+    AppError::refused(format!(
+        "{}は「{}」の参加地域ではありません。参加が必要な場合は主催者にご相談ください。",
+        grant.region_name, meeting.name
+    ))
+}
+
+fn names(grants: &[&Grant]) -> String {
+    grants
+        .iter()
+        .map(|g| g.region_name.as_str())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn status_note(s: &Submission) -> String {

@@ -4,15 +4,13 @@
 use sha2::{Digest, Sha256};
 
 use super::Assignments;
-use crate::app::AppError;
 use crate::domain::clock::format_jst;
 use crate::domain::forms::conversation::Message;
 use crate::domain::forms::definition::expand;
 use crate::domain::forms::document::sections_text;
 use crate::domain::forms::{Answers, FormDef};
 use crate::domain::meetings::meeting::Meeting;
-use crate::domain::people::Person;
-use crate::domain::ports::{SourcedDocument, Submission};
+use crate::domain::ports::{SourcedDocument, Submission, SubmittedVersion};
 use crate::domain::search::passage::{Document, FORM_SUBMISSION, Passage, RegionSource};
 use crate::domain::search::region::{Region, RegionKind};
 
@@ -38,15 +36,14 @@ fn pieces(text: &str) -> Vec<String> {
 }
 
 impl Assignments {
-    /// Records the current answers as the next version and makes it searchable.
-    pub(super) async fn submit(
+    /// Makes a version just submitted searchable, and says so.
+    pub(super) async fn published(
         &self,
-        person: &Person,
         meeting: &Meeting,
         form: &FormDef,
         submission: &Submission,
-    ) -> Result<Message, AppError> {
-        let version = self.store.submit(submission.id, &person.id).await?;
+        version: &SubmittedVersion,
+    ) -> Message {
         let document =
             self.submission_document(meeting, form, submission, &version.answers, version.version);
         let sha = format!(
@@ -67,7 +64,7 @@ impl Assignments {
         {
             tracing::error!(error = %e.chain(), submission = %submission.id, "a submission could not be indexed yet");
         }
-        Ok(Message {
+        Message {
             text: format!(
                 "提出しました（第{}版・{}）。{}の{}として、検索にもすぐ反映されます。締切（{}）までは修正して再提出できます。",
                 version.version,
@@ -77,7 +74,7 @@ impl Assignments {
                 meeting.deadline_text()
             ),
             ..Default::default()
-        })
+        }
     }
 
     /// The document search indexes for a submitted version: one passage per piece of each

@@ -18,7 +18,7 @@ pub async fn button(
     let reply = bot
         .app
         .assignments
-        .handle(&person, Input::Command(command))
+        .handle(&person, Input::Command(command), None)
         .await?;
     if let Some(spec) = reply.messages.iter().find_map(|m| m.modal.as_ref()) {
         return Ok(Response::Modal(conversation::modal(spec)));
@@ -44,7 +44,7 @@ pub async fn submitted(bot: &Bot, m: &ModalInteraction) -> Result<Response, AppE
     let reply = bot
         .app
         .assignments
-        .handle(&person, Input::Fields(fields))
+        .handle(&person, Input::Fields(fields), None)
         .await?;
     Ok(Response::Messages(conversation::replies(&reply.messages)))
 }

@@ -44,6 +44,39 @@ pub struct ConversationState {
     pub active: bool,
 }
 
+/// What a conversation turn reads, inside its transaction.
+#[derive(Debug, Clone)]
+pub struct TurnState {
+    pub conversation: Option<ConversationState>,
+    /// The submission the conversation is on.
+    pub submission: Option<Submission>,
+    /// Its answers, as they stand in this transaction.
+    pub answers: Answers,
+}
+
+/// What a conversation turn writes, in the same transaction.
+#[derive(Debug, Clone)]
+pub struct TurnWrite {
+    pub ops: Vec<Op>,
+    pub conversation: ConversationState,
+    /// Record the answers, after `ops`, as the next submitted version.
+    pub submit: bool,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnDone {
+    /// Written (with the version recorded, when it submitted).
+    Written(Option<SubmittedVersion>),
+    /// The turn decided to write nothing.
+    Nothing,
+    /// The message was handled before (a replay): nothing was read or written.
+    AlreadyHandled,
+}
+
+/// The Discord message a turn answers, for ordering and against replays.
+pub type MessageId = u64;
+
 /// What saving a form version did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormSaved {
@@ -86,21 +119,21 @@ pub trait AssignmentStore: Send + Sync {
     ) -> Result<Submission, StoreError>;
     async fn submissions(&self, meeting: MeetingId) -> Result<Vec<Submission>, StoreError>;
     async fn answers(&self, submission: SubmissionId) -> Result<Answers, StoreError>;
-    /// Applies a conversation turn in one transaction: answer changes, then the person's
-    /// conversation state. A submitted submission whose answers change becomes amended.
-    async fn apply_turn(
+    /// One conversation turn, atomically: in one write transaction, reads the person's
+    /// conversation, its submission (or `submission`, when starting one) and the answers,
+    /// asks `decide` what to write, and writes it — answer changes (a submitted submission
+    /// whose answers change becomes amended), the conversation, and the submitted version
+    /// when it submits. Nobody else can change these answers in between, in this process
+    /// or another. With `message` (the Discord message the turn answers), the message the
+    /// conversation handled last is not handled again (a replay), and the newest message
+    /// handled is recorded.
+    async fn turn(
         &self,
         person: &PersonId,
-        submission: SubmissionId,
-        ops: &[Op],
-        state: &ConversationState,
-    ) -> Result<(), StoreError>;
-    /// Records the current answers as the next submitted version; returns it.
-    async fn submit(
-        &self,
-        submission: SubmissionId,
-        by: &PersonId,
-    ) -> Result<SubmittedVersion, StoreError>;
+        submission: Option<SubmissionId>,
+        message: Option<MessageId>,
+        decide: &mut (dyn for<'s> FnMut(&'s TurnState) -> Option<TurnWrite> + Send),
+    ) -> Result<TurnDone, StoreError>;
     async fn versions(&self, submission: SubmissionId)
     -> Result<Vec<SubmittedVersion>, StoreError>;
 
@@ -108,9 +141,9 @@ pub trait AssignmentStore: Send + Sync {
         &self,
         person: &PersonId,
     ) -> Result<Option<ConversationState>, StoreError>;
-    async fn set_conversation(
+    /// The people with an active conversation, the last Discord message it handled (if
+    /// any) and when it last changed.
+    async fn active_conversations(
         &self,
-        person: &PersonId,
-        state: &ConversationState,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<(PersonId, Option<MessageId>, DateTime<Utc>)>, StoreError>;
 }

@@ -18,7 +18,8 @@ mod meetings;
 mod reminders;
 
 pub use assignments::{
-    AssignmentStore, ConversationState, FormSaved, Submission, SubmittedVersion,
+    AssignmentStore, ConversationState, FormSaved, MessageId, Submission, SubmittedVersion,
+    TurnDone, TurnState, TurnWrite,
 };
 pub use courier::{Courier, DeliveryError};
 pub use documents::{DocumentStore, PageStore, SourceFingerprint, SourcedDocument};

@@ -91,6 +91,9 @@ pub(crate) struct Inner {
     registered_commands: Value,
     /// Users whose DMs are closed to the bot (Discord answers 50007).
     closed_dms: HashSet<u64>,
+    /// Every message of every channel, users' and the bot's, as Discord keeps them
+    /// (what GET /channels/{id}/messages reads).
+    pub(crate) history: Vec<Value>,
 }
 
 /// The DM channel of a user. Users below 3100 share DM_CHANNEL_ID (older tests talk to
@@ -324,9 +327,69 @@ impl FakeDiscord {
             m["member"] = json!({ "roles": [] });
         }
         let at = Instant::now();
-        self.inner.lock().unwrap().dispatched_at.insert(id, at);
+        {
+            let mut i = self.inner.lock().unwrap();
+            i.dispatched_at.insert(id, at);
+            i.history.push(m.clone());
+        }
         self.dispatch("MESSAGE_CREATE", m);
         (id, at)
+    }
+
+    /// A user's DM written while the bot is not connected: Discord keeps it in the
+    /// channel but never sends it to a later session. Returns its id.
+    pub fn dm_while_away(&self, author: (u64, &str), content: &str) -> u64 {
+        let id = self.next_id();
+        let m = message_json(
+            id,
+            dm_channel_of(author.0),
+            user(author.0, author.1, false),
+            content,
+            &Value::Null,
+        );
+        self.inner.lock().unwrap().history.push(m);
+        id
+    }
+
+    /// Several DMs of one user, given their ids in the order written, then dispatched in
+    /// the order `dispatch_order` gives (indexes into `contents`), back to back — as the
+    /// events of a burst reach the bot, or as Discord replays them after a resume.
+    /// Returns the ids in the order written.
+    pub fn dm_burst(
+        &self,
+        author: (u64, &str),
+        contents: &[&str],
+        dispatch_order: &[usize],
+    ) -> Vec<u64> {
+        let messages: Vec<Value> = contents
+            .iter()
+            .map(|c| {
+                let id = self.next_id();
+                message_json(
+                    id,
+                    dm_channel_of(author.0),
+                    user(author.0, author.1, false),
+                    c,
+                    &Value::Null,
+                )
+            })
+            .collect();
+        {
+            let mut i = self.inner.lock().unwrap();
+            let at = Instant::now();
+            for m in &messages {
+                let id: u64 = m["id"].as_str().unwrap().parse().unwrap();
+                i.dispatched_at.insert(id, at);
+                i.history.push(m.clone());
+            }
+        }
+        for &k in dispatch_order {
+            self.dispatch("MESSAGE_CREATE", messages[k].clone());
+        }
+        messages
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().parse().unwrap())
+            .collect()
     }
 
     fn interaction_envelope(

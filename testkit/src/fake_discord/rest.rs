@@ -77,6 +77,7 @@ pub(crate) async fn handle_rest(
 ) -> Response<Full<Bytes>> {
     let method = req.method().to_string();
     let path = req.uri().path().trim_start_matches("/api/v10").to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
     let auth_ok = req
         .headers()
         .get("authorization")
@@ -98,7 +99,7 @@ pub(crate) async fn handle_rest(
             vec![],
         )
     } else {
-        route(&method, &path, &body, addr, &inner)
+        route(&method, &path, &query, &body, addr, &inner)
     };
     inner.lock().unwrap().requests.push(Recorded {
         method,
@@ -118,6 +119,7 @@ pub(crate) async fn handle_rest(
 pub(crate) fn route(
     method: &str,
     path: &str,
+    query: &str,
     body: &Value,
     addr: SocketAddr,
     inner: &Arc<Mutex<Inner>>,
@@ -139,7 +141,7 @@ pub(crate) fn route(
         }
     }
     drop(i);
-    let result = route_ok(method, path, body, addr, inner);
+    let result = route_ok(method, path, query, body, addr, inner);
     if hang {
         return (StatusCode::from_u16(599).unwrap(), result.1, vec![]);
     }
@@ -191,6 +193,7 @@ pub(crate) fn fault_response(fault: Fault) -> (StatusCode, Value, Vec<(&'static 
 pub(crate) fn route_ok(
     method: &str,
     path: &str,
+    query: &str,
     body: &Value,
     addr: SocketAddr,
     inner: &Arc<Mutex<Inner>>,
@@ -243,6 +246,29 @@ pub(crate) fn route_ok(
             i.registered_commands = Value::Array(commands.clone());
             ok(Value::Array(commands))
         }
+        ("GET", ["channels", channel, "messages"]) => {
+            // Discord: the `limit` (≤ 100) messages right after `after`, newest first.
+            let channel = channel.to_string();
+            let param = |name: &str| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            let after = param("after").unwrap_or(0);
+            let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
+            let id = |m: &Value| m["id"].as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            let mut found: Vec<Value> = i
+                .history
+                .iter()
+                .filter(|m| m["channel_id"] == channel && id(m) > after)
+                .cloned()
+                .collect();
+            found.sort_by_key(id);
+            found.truncate(limit);
+            found.reverse();
+            ok(Value::Array(found))
+        }
         ("POST", ["channels", channel, "typing"]) => {
             let _ = channel;
             no_content()
@@ -282,6 +308,7 @@ pub(crate) fn route_ok(
                 i.nonces.insert((channel, nonce.to_string()), msg.clone());
             }
             i.messages.push(msg.clone());
+            i.history.push(msg.clone());
             ok(msg)
         }
         ("POST", ["users", "@me", "channels"]) => {
