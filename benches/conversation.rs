@@ -112,7 +112,10 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
                 let mut lat = Vec::with_capacity(SCRIPT.len() + 1);
                 for text in SCRIPT {
                     let t = Instant::now();
-                    let reply = a.handle(&who, Input::Text(text.into()), None).await.unwrap();
+                    let reply = a
+                        .handle(&who, Input::Text(text.into()), None)
+                        .await
+                        .unwrap();
                     let said: String = reply.messages.iter().map(|m| m.text.as_str()).collect();
                     lat.push((said.contains("提出しました"), t.elapsed()));
                     if said.contains("このまま提出しますか") {

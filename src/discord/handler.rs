@@ -16,8 +16,8 @@ use serenity::all::{
 use super::bot::{Bot, BotError, Identity, ReadyInfo};
 use super::chat::{self, Said};
 use super::commands::{self, Ack};
-use super::inbox::BURST;
 use super::components::{self, Response};
+use super::inbox::BURST;
 use super::message::Reply;
 use super::message::answers::{internal_error, problem, problem_text};
 use super::message::ids::{self, Action};
@@ -151,7 +151,11 @@ async fn catch_up(bot: &Bot) {
             }
         }
         if caught > 0 {
-            tracing::info!(user, messages = caught, "catching up on DMs written while nimo was away");
+            tracing::info!(
+                user,
+                messages = caught,
+                "catching up on DMs written while nimo was away"
+            );
             drain(bot, user).await;
         }
     }

@@ -38,7 +38,11 @@ impl Inbox {
         let queue = queues.entry(person).or_default();
         let id = message.id.get();
         if queue.seen.contains(&id) || queue.pending.contains_key(&id) {
-            tracing::debug!(person, message = id, "a message seen before is not applied again");
+            tracing::debug!(
+                person,
+                message = id,
+                "a message seen before is not applied again"
+            );
             return false;
         }
         queue.pending.insert(id, message);
@@ -87,11 +91,17 @@ mod tests {
         assert!(inbox.push(7, message(30)), "the first drains");
         assert!(!inbox.push(7, message(10)), "the others wait");
         assert!(!inbox.push(7, message(20)));
-        assert!(inbox.push(8, message(5)), "another person has their own queue");
+        assert!(
+            inbox.push(8, message(5)),
+            "another person has their own queue"
+        );
         let order: Vec<u64> = std::iter::from_fn(|| inbox.next(7).map(|m| m.id.get())).collect();
         assert_eq!(order, [10, 20, 30]);
         assert!(!inbox.push(7, message(20)), "a replay is dropped");
         assert!(inbox.next(7).is_none());
-        assert!(inbox.push(7, message(40)), "draining stopped when the queue ran dry");
+        assert!(
+            inbox.push(7, message(40)),
+            "draining stopped when the queue ran dry"
+        );
     }
 }

@@ -308,7 +308,11 @@ async fn who_may_do_what() {
     .await
     .unwrap();
     let e = a
-        .handle(&PersonId::local("山田"), Input::Text("目標｜状況".into()), None)
+        .handle(
+            &PersonId::local("山田"),
+            Input::Text("目標｜状況".into()),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(refused(e).contains("担当者ではなくなった"));
@@ -512,4 +516,73 @@ async fn simultaneous_submissions_are_each_searchable_at_once() {
         t.await.unwrap();
     }
     assert_eq!(a.export(meeting).await.unwrap().submitted, cities.len());
+}
+
+/// Two staff of one region, each in two processes, all adding bullets to the same list at
+/// the same moment: every bullet acknowledged is stored (the turn reads and writes inside
+/// one database transaction, whoever else writes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_of_one_region_in_two_processes_lose_nothing() {
+    let t = spawn_app(clock()).await;
+    seed_meeting(
+        &t.app,
+        Seed {
+            staff: vec![
+                ("local:山田", "山田", "東京都世田谷区"),
+                ("local:佐藤", "佐藤", "東京都世田谷区"),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    let other = t.another_process().await;
+    for who in ["山田", "佐藤"] {
+        t.app
+            .assignments
+            .begin(&PersonId::local(who), who, None, None)
+            .await
+            .unwrap();
+    }
+    say(&t.app, "山田", "地域移行｜病院訪問").await;
+    say(&t.app, "山田", "次へ").await;
+    say(&t.app, "佐藤", "次へ").await;
+    let mut tasks = Vec::new();
+    for (process, app) in [("A", t.app.clone()), ("B", other.app.clone())] {
+        for who in ["山田", "佐藤"] {
+            // 5 each: the list takes 20 items at most.
+            for i in 0..5 {
+                let app = app.clone();
+                tasks.push(tokio::spawn(async move {
+                    let item = format!("{who}{process}の成果{i}");
+                    let said = say(&app, who, &format!("・{item}")).await;
+                    (item, said.contains("項目になりました"))
+                }));
+            }
+        }
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        let (item, ok) = task.await.unwrap();
+        if ok {
+            acknowledged.push(item);
+        }
+    }
+    assert_eq!(acknowledged.len(), 20, "every bullet was acknowledged");
+    for text in ["次へ", "・周知", "次へ", "・継続", "次へ", "提出"] {
+        say(&t.app, "山田", text).await;
+    }
+    let versions = t
+        .app
+        .assignments
+        .versions(None, MeetingId::new(1), "世田谷区")
+        .await
+        .unwrap();
+    let stored = match &versions[0].answers["results"] {
+        nimo::domain::forms::Answer::Bullets { items } => items.clone(),
+        other => panic!("{other:?}"),
+    };
+    for item in &acknowledged {
+        assert!(stored.contains(item), "{item} was acknowledged but is lost");
+    }
+    assert_eq!(stored.len(), acknowledged.len());
 }

@@ -390,3 +390,142 @@ fn jizen_kadai_in_the_terminal_across_processes() {
     let list = stdout(&nimo(data, &["meeting", "list"]));
     assert!(list.contains("提出 1／下書き 0"), "{list}");
 }
+
+/// A data directory with a form A meeting open until 2099 and 山田 and 佐藤 as staff of
+/// 世田谷区, both standing at the bullets of 【2/4】.
+fn two_staff_at_the_bullets() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    for args in [
+        &[
+            "meeting",
+            "create",
+            "--name",
+            "令和３年度 第２回 AD合同会議",
+            "--form",
+            "jizen-kadai",
+            "--deadline",
+            "2099-12-10 17:00",
+        ][..],
+        &[
+            "people",
+            "grant",
+            "山田",
+            "--role",
+            "staff",
+            "--region",
+            "東京都世田谷区",
+        ],
+        &[
+            "people",
+            "grant",
+            "佐藤",
+            "--role",
+            "staff",
+            "--region",
+            "東京都世田谷区",
+        ],
+    ] {
+        let out = nimo(data, args);
+        assert!(out.status.success(), "{}", stdout(&out));
+    }
+    chat_as(data, "山田", "/事前課題\n地域移行｜病院訪問\n次へ\n");
+    chat_as(data, "佐藤", "/事前課題\n次へ\n");
+    tmp
+}
+
+/// The bullets stored for 【2/4】, read by a fresh process.
+fn stored_bullets(data: &Path) -> Vec<String> {
+    let text = chat_as(data, "山田", "/事前課題\nプレビュー\n中断\n");
+    let (_, preview) = text
+        .split_once("提出される内容のプレビューです")
+        .expect("a preview");
+    preview
+        .lines()
+        .filter_map(|l| l.split_once("・").map(|(_, item)| item.trim().to_string()))
+        .filter(|item| item.contains("の成果"))
+        .collect()
+}
+
+/// Two people of one region, each in their own `nimo chat --as`, add bullets to the same
+/// answer at the same moment: every acknowledged bullet is in the database.
+#[test]
+fn two_terminals_writing_at_once_lose_nothing() {
+    let tmp = two_staff_at_the_bullets();
+    let data = tmp.path().to_path_buf();
+    let writers: Vec<_> = ["山田", "佐藤"]
+        .into_iter()
+        .map(|who| {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                let lines: String = (0..9).map(|i| format!("・{who}の成果{i}\n")).collect();
+                let said = chat_as(&data, who, &lines);
+                said.matches("項目になりました").count()
+            })
+        })
+        .collect();
+    let acknowledged: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(acknowledged, 18);
+    let stored = stored_bullets(&data);
+    assert_eq!(stored.len(), 18, "{stored:?}");
+    for who in ["山田", "佐藤"] {
+        let mine: Vec<&String> = stored.iter().filter(|s| s.starts_with(who)).collect();
+        let expected: Vec<String> = (0..9).map(|i| format!("{who}の成果{i}")).collect();
+        assert_eq!(
+            mine.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            expected,
+            "each person's bullets in the order typed"
+        );
+    }
+}
+
+/// `nimo chat` killed with -9 in the middle of a conversation: every answer it
+/// acknowledged is there afterwards.
+#[test]
+fn a_terminal_killed_mid_conversation_keeps_every_acknowledged_answer() {
+    use std::io::{BufRead, BufReader, Write};
+    let tmp = two_staff_at_the_bullets();
+    let data = tmp.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nimo"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["chat", "--as", "山田"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    writeln!(stdin, "/事前課題").unwrap();
+    let mut acknowledged = 0;
+    for i in 0..12 {
+        writeln!(stdin, "・山田の成果{i}").unwrap();
+        stdin.flush().unwrap();
+        if i < 6 {
+            // Wait for the acknowledgement of the first six, one by one.
+            for line in lines.by_ref() {
+                if line.unwrap().contains("項目になりました") {
+                    acknowledged += 1;
+                    break;
+                }
+            }
+        }
+    }
+    // The rest are in flight: the process dies now.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for line in lines.map_while(Result::ok) {
+        acknowledged += line.matches("項目になりました").count();
+    }
+    assert!(acknowledged >= 6);
+    let stored = stored_bullets(data);
+    assert!(
+        stored.len() >= acknowledged,
+        "acknowledged {acknowledged}, stored {stored:?}"
+    );
+    let expected: Vec<String> = (0..stored.len())
+        .map(|i| format!("山田の成果{i}"))
+        .collect();
+    assert_eq!(stored, expected, "stored in order, none lost in between");
+}

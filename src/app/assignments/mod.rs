@@ -349,13 +349,11 @@ impl Assignments {
                     active: true,
                 });
             }
-            let (mut messages, active) = outcome
-                .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))??;
+            let (mut messages, active) = outcome.ok_or_else(|| {
+                AppError::internal("the submission of a conversation is missing")
+            })??;
             if let TurnDone::Written(Some(version)) = &done {
-                messages.push(
-                    self.published(&meeting, &form, &submission, version)
-                        .await,
-                );
+                messages.push(self.published(&meeting, &form, &submission, version).await);
             }
             return Ok(Reply { messages, active });
         }

@@ -62,7 +62,7 @@ pub(crate) async fn gateway_session(ws: Ws, addr: SocketAddr, inner: Arc<Mutex<I
                                 code: 4004.into(), reason: "Authentication failed.".into() }))).await;
                             return;
                         }
-                        let (ready, guild) = {
+                        let (ready, guild, early) = {
                             let mut i = inner.lock().unwrap();
                             i.identifies += 1;
                             i.session += 1;
@@ -71,10 +71,25 @@ pub(crate) async fn gateway_session(ws: Ws, addr: SocketAddr, inner: Arc<Mutex<I
                             i.seq += 1;
                             let guild = guild_create(i.seq);
                             i.gateway = Some(tx.clone());
-                            (ready, guild)
+                            let early: Vec<Value> = std::mem::take(&mut i.after_ready)
+                                .into_iter()
+                                .map(|m| {
+                                    i.seq += 1;
+                                    let e = json!({ "op": 0, "s": i.seq, "t": "MESSAGE_CREATE", "d": m });
+                                    let seq = i.seq;
+                                    i.events.push((seq, e.clone()));
+                                    e
+                                })
+                                .collect();
+                            (ready, guild, early)
                         };
                         let _ = sink.send(WsMessage::Text(ready.to_string())).await;
                         let _ = sink.send(WsMessage::Text(guild.to_string())).await;
+                        // Events can follow READY at once, before the bot has done anything
+                        // with it.
+                        for e in early {
+                            let _ = sink.send(WsMessage::Text(e.to_string())).await;
+                        }
                     }
                     Some(6) => {
                         let seq = payload["d"]["seq"].as_u64().unwrap_or(0);

@@ -94,6 +94,8 @@ pub(crate) struct Inner {
     /// Every message of every channel, users' and the bot's, as Discord keeps them
     /// (what GET /channels/{id}/messages reads).
     pub(crate) history: Vec<Value>,
+    /// Messages dispatched right after the next READY.
+    pub(crate) after_ready: Vec<Value>,
 }
 
 /// The DM channel of a user. Users below 3100 share DM_CHANNEL_ID (older tests talk to
@@ -334,6 +336,37 @@ impl FakeDiscord {
         }
         self.dispatch("MESSAGE_CREATE", m);
         (id, at)
+    }
+
+    /// A user's DM that reaches the bot right after its next READY, before the bot has
+    /// handled READY. Returns its id.
+    pub fn dm_right_after_ready(&self, author: (u64, &str), content: &str) -> u64 {
+        let id = self.next_id();
+        let m = message_json(
+            id,
+            dm_channel_of(author.0),
+            user(author.0, author.1, false),
+            content,
+            &Value::Null,
+        );
+        let mut i = self.inner.lock().unwrap();
+        i.history.push(m.clone());
+        i.after_ready.push(m);
+        id
+    }
+
+    /// Sends a message of the history again, as Discord may after a resume.
+    pub fn redeliver(&self, id: u64) {
+        let m = self
+            .inner
+            .lock()
+            .unwrap()
+            .history
+            .iter()
+            .find(|m| m["id"] == id.to_string())
+            .cloned()
+            .expect("a message of the history");
+        self.dispatch("MESSAGE_CREATE", m);
     }
 
     /// A user's DM written while the bot is not connected: Discord keeps it in the

@@ -257,7 +257,12 @@ pub(crate) fn route_ok(
             };
             let after = param("after").unwrap_or(0);
             let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
-            let id = |m: &Value| m["id"].as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            let id = |m: &Value| {
+                m["id"]
+                    .as_str()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
             let mut found: Vec<Value> = i
                 .history
                 .iter()

@@ -5,6 +5,7 @@
 
 mod answers;
 mod assignments;
+mod ordering;
 mod reminders;
 mod resilience;
 
