@@ -363,7 +363,7 @@ impl FakeDiscord {
             .unwrap()
             .history
             .iter()
-            .find(|m| m["id"] == id.to_string())
+            .find(|m| m["id"].as_str() == Some(id.to_string().as_str()))
             .cloned()
             .expect("a message of the history");
         self.dispatch("MESSAGE_CREATE", m);
