@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nimo::app::assignments::Assignments;
+use nimo::app::assignments::Source;
 use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
@@ -113,14 +114,14 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
                 for text in SCRIPT {
                     let t = Instant::now();
                     let reply = a
-                        .handle(&who, Input::Text(text.into()), None)
+                        .handle(&who, Input::Text(text.into()), Source::Typed)
                         .await
                         .unwrap();
                     let said: String = reply.messages.iter().map(|m| m.text.as_str()).collect();
                     lat.push((said.contains("提出しました"), t.elapsed()));
                     if said.contains("このまま提出しますか") {
                         let t = Instant::now();
-                        a.handle(&who, Input::Text("提出する".into()), None)
+                        a.handle(&who, Input::Text("提出する".into()), Source::Typed)
                             .await
                             .unwrap();
                         lat.push((true, t.elapsed()));

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use nimo::app::assignments::Source;
 use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
@@ -123,7 +124,7 @@ fn main() {
             let who = PersonId::discord(100_000 + i as u64);
             if a.begin(&who, "x", Some(MeetingId::new(1)), None).await.is_ok() {
                 let _ = a
-                    .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()), None)
+                    .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()), Source::Typed)
                     .await;
             }
         }

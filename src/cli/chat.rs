@@ -7,6 +7,7 @@ use std::io::{BufRead, Write};
 use super::render::{self, Emphasis};
 use super::reply::say;
 use crate::app::App;
+use crate::app::assignments::Source;
 use crate::domain::forms::conversation::{Command, Input, Message};
 use crate::domain::ids::MeetingId;
 use crate::domain::people::PersonId;
@@ -130,7 +131,7 @@ pub async fn run(
         {
             match app
                 .assignments
-                .handle(&c.person, Input::Text(line.to_string()), None)
+                .handle(&c.person, Input::Text(line.to_string()), Source::Typed)
                 .await
             {
                 Ok(reply) => {

@@ -8,6 +8,7 @@ use super::commands::ask;
 use super::message::answers;
 use super::message::{Reply, conversation};
 use crate::app::AppError;
+use crate::app::assignments::Source;
 use crate::domain::forms::conversation::Input;
 use crate::domain::people::PersonId;
 use crate::domain::ports::MessageId;
@@ -55,9 +56,9 @@ pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
             let reply = bot
                 .app
                 .assignments
-                .handle(&person, Input::Text(text), Some(message))
+                .handle(&person, Input::Text(text), Source::Message(message))
                 .await?;
-            Ok(conversation::replies(&reply.messages))
+            Ok(conversation::replies(&reply.messages, reply.submission))
         }
         Said::Question(question) if question.is_empty() => Ok(vec![answers::help()]),
         Said::Question(question) => {

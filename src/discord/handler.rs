@@ -263,7 +263,9 @@ async fn on_component(bot: &Bot, c: &ComponentInteraction) -> Result<(), BotErro
         return on_page(bot, c, kind, token, *offset).await;
     }
     let response = match action {
-        Some(Action::Form(command)) => components::form::button(bot, c, command).await,
+        Some(Action::Form { command, shown }) => {
+            components::form::button(bot, c, command, shown).await
+        }
         Some(Action::Resume(meeting)) => components::resume::resume(bot, c, meeting).await,
         Some(Action::Nudge { meeting, region }) => {
             components::nudge::nudge(bot, c, meeting, region.as_deref()).await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use nimo::app::App;
+use nimo::app::assignments::Source;
 use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::domain::clock::{ManualClock, parse_jst};
 use nimo::domain::forms::conversation::Input;
@@ -183,10 +184,12 @@ async fn fill_in_restart_submit_amend_and_find() {
 
     // After the deadline nothing changes.
     clock.set(parse_jst("2021-12-10 17:01").unwrap());
-    let e = a.handle(&yamada, Input::Text("修正 3".into()), None).await;
+    let e = a
+        .handle(&yamada, Input::Text("修正 3".into()), Source::Typed)
+        .await;
     assert!(e.is_ok(), "moving around is still allowed");
     let e = a
-        .handle(&yamada, Input::Text("・追加".into()), None)
+        .handle(&yamada, Input::Text("・追加".into()), Source::Typed)
         .await
         .unwrap_err();
     assert!(refused(e).contains("締切"));
@@ -311,7 +314,7 @@ async fn who_may_do_what() {
         .handle(
             &PersonId::local("山田"),
             Input::Text("目標｜状況".into()),
-            None,
+            Source::Typed,
         )
         .await
         .unwrap_err();

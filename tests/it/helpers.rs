@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use nimo::app::assignments::Source;
 use nimo::app::meetings::{MeetingEdit, MeetingPlan};
 use nimo::app::{App, AppError};
 use nimo::domain::clock::{ManualClock, parse_jst};
@@ -184,7 +185,7 @@ pub async fn seed_meeting(app: &App, seed: Seed) -> MeetingId {
 pub async fn say(app: &App, who: &str, text: &str) -> String {
     let reply = app
         .assignments
-        .handle(&person(who), Input::Text(text.into()), None)
+        .handle(&person(who), Input::Text(text.into()), Source::Typed)
         .await
         .unwrap_or_else(|e| panic!("「{text}」 was not taken: {e:?}"));
     reply

@@ -23,7 +23,7 @@ use super::meetings::Meetings;
 use crate::domain::clock::{Clock, format_jst};
 use crate::domain::forms::conversation::{self, Context, Cursor, Event, Input, Message};
 use crate::domain::forms::document::render_text;
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{MeetingId, SubmissionId};
 use crate::domain::meetings::meeting::Meeting;
 use crate::domain::people::{Grant, Person, PersonId};
 use crate::domain::ports::{
@@ -37,6 +37,19 @@ use crate::domain::ports::{
 pub struct Reply {
     pub messages: Vec<Message>,
     pub active: bool,
+    /// The submission the messages are about (their buttons say so).
+    pub submission: Option<SubmissionId>,
+}
+
+/// Where an input came from, so that it acts on what it was meant for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Typed in the terminal (or a Discord input form).
+    Typed,
+    /// A Discord message: replayed ones are not applied twice.
+    Message(MessageId),
+    /// A button shown with this submission's form.
+    Button(SubmissionId),
 }
 
 pub struct Assignments {
@@ -196,6 +209,7 @@ impl Assignments {
         Ok(Reply {
             messages,
             active: true,
+            submission: Some(submission.id),
         })
     }
 
@@ -248,15 +262,19 @@ impl Assignments {
         }
     }
 
-    /// Handles what the person said while filling in their form. `message` is the
-    /// Discord message it came in: a message handled before (replayed) is not applied
-    /// twice, and gets no reply.
+    /// Handles what the person said while filling in their form. A Discord message
+    /// handled before (replayed) is not applied twice, and gets no reply; a button of
+    /// another submission's form acts on nothing.
     pub async fn handle(
         &self,
         person_id: &PersonId,
         input: Input,
-        message: Option<MessageId>,
+        source: Source,
     ) -> Result<Reply, AppError> {
+        let message = match source {
+            Source::Message(m) => Some(m),
+            _ => None,
+        };
         let person = self
             .store
             .person(person_id)
@@ -294,6 +312,14 @@ impl Assignments {
                     let submission = state.submission.as_ref()?;
                     if conversation.submission_id != peek.submission_id {
                         stale = true;
+                        return None;
+                    }
+                    if let Source::Button(shown) = source
+                        && shown != conversation.submission_id
+                    {
+                        outcome = Some(Err(AppError::refused(
+                            "このボタンは別の事前課題のものです。「/事前課題」で入力中の事前課題を表示します。",
+                        )));
                         return None;
                     }
                     if !person.may_edit(&submission.region_key) {
@@ -347,6 +373,7 @@ impl Assignments {
                 return Ok(Reply {
                     messages: Vec::new(),
                     active: true,
+                    submission: Some(submission.id),
                 });
             }
             let (mut messages, active) = outcome.ok_or_else(|| {
@@ -355,7 +382,11 @@ impl Assignments {
             if let TurnDone::Written(Some(version)) = &done {
                 messages.push(self.published(&meeting, &form, &submission, version).await);
             }
-            return Ok(Reply { messages, active });
+            return Ok(Reply {
+                messages,
+                active,
+                submission: Some(submission.id),
+            });
         }
         Err(AppError::internal(
             "the conversation kept changing under the turn",

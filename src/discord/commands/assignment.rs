@@ -35,7 +35,7 @@ pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<Vec<Reply>, AppE
             options::string(cmd, options::REGION),
         )
         .await?;
-    let replies = conversation::replies(&reply.messages);
+    let replies = conversation::replies(&reply.messages, reply.submission);
     if cmd.guild_id.is_none() {
         return Ok(replies);
     }

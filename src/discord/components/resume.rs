@@ -19,5 +19,8 @@ pub async fn resume(
         .assignments
         .begin(&person, &name, meeting, None)
         .await?;
-    Ok(Response::Messages(conversation::replies(&reply.messages)))
+    Ok(Response::Messages(conversation::replies(
+        &reply.messages,
+        reply.submission,
+    )))
 }

@@ -9,6 +9,7 @@ use super::limits::{
     TEXT_INPUT_VALUE, clip, split_text,
 };
 use crate::domain::forms::conversation::{self, Command, MODAL_FIELDS};
+use crate::domain::ids::SubmissionId;
 
 const _: () = assert!(
     MODAL_FIELDS <= MODAL_INPUTS,
@@ -16,8 +17,9 @@ const _: () = assert!(
 );
 
 /// The conversation's messages as Discord messages: text split within 2000 characters,
-/// its buttons on the last piece.
-pub fn replies(messages: &[conversation::Message]) -> Vec<Reply> {
+/// its buttons on the last piece, each button saying which form (`submission`) and which
+/// question it was shown with.
+pub fn replies(messages: &[conversation::Message], submission: Option<SubmissionId>) -> Vec<Reply> {
     // A short note followed by the next prompt ("1行目を記録しました。" + the question)
     // goes as one message: half the requests against the channel's rate limit, and the
     // buttons land on the message the person is reading.
@@ -33,6 +35,7 @@ pub fn replies(messages: &[conversation::Message]) -> Vec<Reply> {
             {
                 prev.text = format!("{}\n\n{}", prev.text, m.text);
                 prev.actions = m.actions.clone();
+                prev.at = m.at;
             }
             _ => merged.push(m.clone()),
         }
@@ -49,7 +52,7 @@ pub fn replies(messages: &[conversation::Message]) -> Vec<Reply> {
                     .iter()
                     .map(|a| Button {
                         label: a.label(),
-                        custom_id: form_id(*a),
+                        custom_id: form_id(*a, submission.zip(m.at)),
                         disabled: false,
                         primary: matches!(
                             a,

@@ -4,7 +4,7 @@
 //! All stay well under Discord's 100 characters.
 
 use crate::domain::forms::Command;
-use crate::domain::ids::MeetingId;
+use crate::domain::ids::{MeetingId, SubmissionId};
 
 const PREFIX: &str = "nimo:";
 
@@ -17,8 +17,12 @@ pub enum Action {
         token: String,
         offset: usize,
     },
-    /// A 事前課題 button: `nimo:form:{command}`.
-    Form(Command),
+    /// A 事前課題 button: `nimo:form:{submission}:{where}:{command}` — the form it was
+    /// shown with and where that form stood (`nimo:form:{command}` from older messages).
+    Form {
+        command: Command,
+        shown: Option<(SubmissionId, usize)>,
+    },
     /// The 事前課題 input form, submitted: `nimo:formmodal`.
     FormModal,
     /// 「事前課題を入力する」 under a reminder: `nimo:resume:{meeting}`.
@@ -35,8 +39,11 @@ pub fn page_id(kind: &str, token: &str, offset: usize) -> String {
     format!("{PREFIX}{kind}:{token}:{offset}")
 }
 
-pub fn form_id(command: Command) -> String {
-    format!("{PREFIX}form:{}", command.id())
+pub fn form_id(command: Command, shown: Option<(SubmissionId, usize)>) -> String {
+    match shown {
+        Some((submission, at)) => format!("{PREFIX}form:{submission}:{at}:{}", command.id()),
+        None => format!("{PREFIX}form:{}", command.id()),
+    }
 }
 
 pub const FORM_MODAL_ID: &str = "nimo:formmodal";
@@ -55,8 +62,19 @@ pub fn parse(custom_id: &str) -> Option<Action> {
     if custom_id == FORM_MODAL_ID {
         return Some(Action::FormModal);
     }
-    if let Some(command) = rest.strip_prefix("form:") {
-        return Command::from_id(command).map(Action::Form);
+    if let Some(form) = rest.strip_prefix("form:") {
+        let parts: Vec<&str> = form.split(':').collect();
+        return match parts.as_slice() {
+            [command] => Some(Action::Form {
+                command: Command::from_id(command)?,
+                shown: None,
+            }),
+            [submission, at, command] => Some(Action::Form {
+                command: Command::from_id(command)?,
+                shown: Some((submission.parse().ok()?, at.parse().ok()?)),
+            }),
+            _ => None,
+        };
     }
     if let Some(meeting) = rest.strip_prefix("resume:") {
         return Some(Action::Resume(meeting.parse().ok()));
@@ -99,8 +117,21 @@ mod tests {
         assert_eq!(parse("other:x"), None);
         assert_eq!(parse("nimo:ask:t:notanumber"), None);
         assert_eq!(
-            parse(&form_id(Command::Skip)),
-            Some(Action::Form(Command::Skip))
+            parse(&form_id(Command::Skip, None)),
+            Some(Action::Form {
+                command: Command::Skip,
+                shown: None
+            })
+        );
+        let shown = Some((SubmissionId::new(12), 3));
+        let id = form_id(Command::Edit(17), shown);
+        assert_eq!(id, "nimo:form:12:3:edit17");
+        assert_eq!(
+            parse(&id),
+            Some(Action::Form {
+                command: Command::Edit(17),
+                shown
+            })
         );
         assert_eq!(parse(FORM_MODAL_ID), Some(Action::FormModal));
         let m = MeetingId::new(4);

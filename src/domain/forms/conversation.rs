@@ -93,6 +93,15 @@ impl Command {
         }
     }
 
+    /// Whether the command acts on the question being asked (so a button of it, under an
+    /// earlier question, is out of date).
+    pub fn moves_from_here(self) -> bool {
+        matches!(
+            self,
+            Command::Skip | Command::Back | Command::Next | Command::Clear | Command::Modal
+        )
+    }
+
     pub fn from_id(id: &str) -> Option<Command> {
         Some(match id {
             "skip" => Command::Skip,
@@ -146,6 +155,11 @@ pub fn parse_command(text: &str) -> Option<Command> {
 pub enum Input {
     Text(String),
     Command(Command),
+    /// A button under a message shown when the form stood at `at` (see `Message::at`).
+    Button {
+        command: Command,
+        at: usize,
+    },
     /// The fields of a submitted input form (modal): (field id, value).
     Fields(Vec<(String, String)>),
 }
@@ -182,6 +196,8 @@ pub struct Message {
     pub text: String,
     pub actions: Vec<Command>,
     pub modal: Option<ModalSpec>,
+    /// Where in the form the buttons were shown (`Input::Button` says it back).
+    pub at: Option<usize>,
 }
 
 impl Message {
@@ -280,12 +296,23 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
     };
     if !matches!(
         input,
-        Input::Command(Command::ConfirmSubmit) | Input::Command(Command::Submit)
+        Input::Command(Command::ConfirmSubmit | Command::Submit)
+            | Input::Button {
+                command: Command::ConfirmSubmit | Command::Submit,
+                ..
+            }
     ) {
         m.cursor.confirming = false;
     }
     match input {
         Input::Command(c) => m.command(c),
+        Input::Button { command, at } if command.moves_from_here() && at != m.here() => {
+            // A button under an earlier question (buttons outlive their question): it
+            // does not act on the question asked now.
+            m.say("このボタンは前に表示した質問のものです。いまの質問はこちらです。");
+            m.prompt();
+        }
+        Input::Button { command, .. } => m.command(command),
         Input::Text(t) => m.text(&t),
         Input::Fields(f) => m.fields(f),
     }
@@ -324,6 +351,23 @@ impl<'a> Machine<'a> {
         self.messages.push(Message::text(text));
     }
 
+    /// Where the form stands: a question's index, or `asked.len()` past the last one.
+    fn here(&self) -> usize {
+        if self.cursor.finished {
+            self.asked.len()
+        } else {
+            self.cursor.index
+        }
+    }
+
+    /// A message; its buttons are marked with where the form stands now.
+    fn push(&mut self, mut message: Message) {
+        if !message.actions.is_empty() {
+            message.at = Some(self.here());
+        }
+        self.messages.push(message);
+    }
+
     fn current(&self) -> Asked<'a> {
         self.asked[self.cursor.index]
     }
@@ -354,7 +398,7 @@ impl<'a> Machine<'a> {
             text.push_str(
                 "「回答を確認」で見直し、「プレビュー」で全体を確認して、「提出」してください。",
             );
-            self.messages.push(Message {
+            self.push(Message {
                 text,
                 actions: vec![
                     Command::Review,
@@ -363,6 +407,7 @@ impl<'a> Machine<'a> {
                     Command::Pause,
                 ],
                 modal: None,
+                at: None,
             });
             return;
         }
@@ -449,10 +494,11 @@ impl<'a> Machine<'a> {
             Command::Review,
             Command::Pause,
         ]);
-        self.messages.push(Message {
+        self.push(Message {
             text,
             actions,
             modal: None,
+            at: None,
         });
     }
 
@@ -580,10 +626,11 @@ impl<'a> Machine<'a> {
                     self.ctx.region,
                     &self.answers,
                 );
-                self.messages.push(Message {
+                self.push(Message {
                     text: format!("提出される内容のプレビューです。\n\n{text}"),
                     actions: vec![Command::Submit, Command::Review, Command::Pause],
                     modal: None,
+                    at: None,
                 });
             }
             Command::Submit | Command::ConfirmSubmit => self.submit(c == Command::ConfirmSubmit),
@@ -613,10 +660,9 @@ impl<'a> Machine<'a> {
                     return;
                 }
                 let modal = self.modal();
-                self.messages.push(Message {
-                    text: String::new(),
-                    actions: Vec::new(),
+                self.push(Message {
                     modal: Some(modal),
+                    ..Default::default()
                 });
             }
         }
@@ -662,10 +708,11 @@ impl<'a> Machine<'a> {
         for (v, _) in violations(self.ctx.form, &self.answers) {
             text.push_str(&format!("⚠ {v}\n"));
         }
-        self.messages.push(Message {
+        self.push(Message {
             text,
             actions: vec![Command::Preview, Command::Submit, Command::Pause],
             modal: None,
+            at: None,
         });
     }
 
@@ -706,7 +753,7 @@ impl<'a> Machine<'a> {
             } else {
                 String::new()
             };
-            self.messages.push(Message {
+            self.push(Message {
                 text: format!(
                     "未回答が{}問あります。このまま提出しますか？\n{}{more}",
                     unanswered.len(),
@@ -718,6 +765,7 @@ impl<'a> Machine<'a> {
                 ),
                 actions: vec![Command::ConfirmSubmit, Command::Review],
                 modal: None,
+                at: None,
             });
             return;
         }
@@ -754,10 +802,11 @@ impl<'a> Machine<'a> {
                 }
                 self.set(&q.id, Answer::Text { text });
                 self.cursor.replacing = false;
-                self.messages.push(Message {
+                self.push(Message {
                     text: format!("受け取りました（計{n}文字）。続きがあれば送ってください。終わったら「次へ」。"),
                     actions: vec![Command::Next, Command::Clear, Command::Review],
                     modal: None,
+                    at: None,
                 });
             }
             FieldKind::Bullets { max_items } => {
@@ -773,10 +822,11 @@ impl<'a> Machine<'a> {
                 let n = items.len();
                 self.set(&q.id, Answer::Bullets { items });
                 self.cursor.replacing = false;
-                self.messages.push(Message {
+                self.push(Message {
                     text: format!("{n}項目になりました。続けて送るか、終わったら「次へ」。"),
                     actions: vec![Command::Next, Command::Clear, Command::Review],
                     modal: None,
+                    at: None,
                 });
             }
             FieldKind::Table { .. } => {

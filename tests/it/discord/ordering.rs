@@ -2,6 +2,7 @@
 //! message replayed, DMs written while the bot was down, a DM arriving before the bot
 //! has handled READY.
 
+use nimo::app::assignments::Source;
 use nimo::domain::forms::conversation::Input;
 use nimo_testkit::fake_discord::*;
 
@@ -46,7 +47,11 @@ async fn stored_items(t: &TestApp) -> Vec<String> {
     let reply = t
         .app
         .assignments
-        .handle(&person(WHO), Input::Text("プレビュー".into()), None)
+        .handle(
+            &person(WHO),
+            Input::Text("プレビュー".into()),
+            Source::Typed,
+        )
         .await
         .unwrap();
     let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();
@@ -181,4 +186,59 @@ async fn the_bot_killed_mid_burst_loses_and_repeats_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Buttons outlive their question: スキップ under question 1, clicked at question 3,
+/// does not skip question 3; it says it is out of date and shows the current question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_button_does_not_act_on_the_current_question() {
+    let t = at_the_bullets().await;
+    let fake = FakeDiscord::start().await;
+    let bot = start_bot(&fake, &t.opened, None).await;
+    let say_in_dm = |text: &'static str, n: usize| {
+        let fake = &fake;
+        async move {
+            fake.dm_burst(STAFF, &[text], &[0]);
+            wait_for_replies(fake, n).await;
+            messages_in(fake, dm_channel_of(STAFF.0))
+                .last()
+                .cloned()
+                .expect("a reply")
+        }
+    };
+    let at_question_1 = say_in_dm("戻る", 1).await;
+    assert!(content(&at_question_1).contains("【1/4】"));
+    let skip = buttons(&at_question_1)
+        .into_iter()
+        .find(|b| b.0 == "スキップ")
+        .expect("スキップ under question 1");
+    say_in_dm("次へ", 2).await;
+    say_in_dm("・成果その00", 3).await;
+    let at_question_3 = say_in_dm("次へ", 4).await;
+    assert!(
+        content(&at_question_3).contains("【3/4】"),
+        "{}",
+        content(&at_question_3)
+    );
+
+    let (id, _) = fake.click_as(STAFF, &at_question_1, &skip.1);
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    let said = cb[0].body["data"]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(said.contains("前に表示した質問のもの"), "{said}");
+    assert!(
+        said.contains("【3/4】"),
+        "the current question is shown: {said}"
+    );
+    let reply = say_in_dm("・課題その1", 5).await;
+    assert!(
+        content(&reply).starts_with("1項目になりました"),
+        "question 3 was not skipped: {}",
+        content(&reply)
+    );
+    bot.shutdown().await.unwrap();
 }
