@@ -23,7 +23,7 @@ const HELP: &str = "\
   /次 (/more)             直前の質問の続きを表示
   /地域 (/regions)         資料のある地域の一覧
   /テーマ (/topics)        テーマの一覧
-  /事前課題 [会議番号]      事前課題の入力を始める・続ける（担当者として登録が必要）
+  /事前課題 [会議番号] [地域名]  事前課題の入力を始める・続ける（担当者として登録が必要）
   /担当申請 地域名         地域の担当者として申請する（主催者が承認）
   /提出内容 会議番号 地域名  提出された事前課題を読む（アドバイザー・主催者）
   /ヘルプ (/help)          この説明
@@ -163,13 +163,17 @@ pub async fn run(
             }
             Some("事前課題") => {
                 let Some(c) = &chatter else { continue };
-                let meeting = rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|m| m.parse::<MeetingId>().ok());
+                // 「/事前課題」「/事前課題 2」「/事前課題 葛飾区」「/事前課題 2 葛飾区」
+                let mut words = rest.split_whitespace().peekable();
+                let meeting = words.peek().and_then(|m| m.parse::<MeetingId>().ok());
+                if meeting.is_some() {
+                    words.next();
+                }
+                let region = words.collect::<Vec<_>>().join(" ");
+                let region = (!region.is_empty()).then_some(region.as_str());
                 match app
                     .assignments
-                    .begin(&c.person, &c.name, meeting, None)
+                    .begin(&c.person, &c.name, meeting, region)
                     .await
                 {
                     Ok(reply) => write_messages(&mut output, &reply.messages)?,

@@ -589,3 +589,87 @@ async fn writers_of_one_region_in_two_processes_lose_nothing() {
     }
     assert_eq!(stored.len(), acknowledged.len());
 }
+
+/// Only regions taking part in a meeting answer its form; a person registered for two
+/// regions names the one they answer for, in the terminal as in Discord.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_participating_regions_answer_and_a_region_can_be_named() {
+    let t = spawn_app(clock()).await;
+    let meeting = seed_meeting(
+        &t.app,
+        Seed {
+            staff: vec![
+                ("local:山田", "山田", "東京都世田谷区"),
+                ("local:佐藤", "佐藤", "東京都葛飾区"),
+                ("local:鈴木", "鈴木", "東京都江戸川区"),
+                ("local:佐藤", "佐藤", "東京都世田谷区"),
+            ],
+            regions: vec!["世田谷区", "葛飾区"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let a = &t.app.assignments;
+    let e = a
+        .begin(&PersonId::local("鈴木"), "鈴木", None, None)
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("参加地域ではありません"));
+    let e = a
+        .begin(&PersonId::local("佐藤"), "佐藤", None, None)
+        .await
+        .unwrap_err();
+    assert!(refused(e).contains("地域を指定してください"));
+    let reply = a
+        .begin(&PersonId::local("佐藤"), "佐藤", Some(meeting), Some("葛飾区"))
+        .await
+        .unwrap();
+    let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();
+    assert!(text.contains("葛飾区"), "{text}");
+    let status = t.app.meetings.status(None, Some(meeting)).await.unwrap();
+    assert_eq!(status.regions.len(), 2, "江戸川区 takes no part");
+}
+
+/// One region's answer too long for an Excel cell does not cost the others their export.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_too_long_for_excel_costs_no_one_the_export() {
+    let t = spawn_app(clock()).await;
+    let meeting = seed_meeting(
+        &t.app,
+        Seed {
+            staff: vec![
+                ("local:山田", "山田", "東京都世田谷区"),
+                ("local:佐藤", "佐藤", "東京都葛飾区"),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    t.app
+        .assignments
+        .begin(&PersonId::local("山田"), "山田", None, None)
+        .await
+        .unwrap();
+    say(&t.app, "山田", "地域移行｜病院訪問").await;
+    say(&t.app, "山田", "次へ").await;
+    for i in 0..20 {
+        let said = say(&t.app, "山田", &format!("・{i}{}", "成果".repeat(1_000))).await;
+        assert!(said.contains("項目になりました"), "{said}");
+    }
+    for text in ["次へ", "・周知", "次へ", "・継続", "次へ", "提出"] {
+        say(&t.app, "山田", text).await;
+    }
+    crate::helpers::submit_form_a(&t.app, "佐藤").await;
+    let export = t.app.assignments.export(meeting).await.unwrap();
+    assert_eq!(export.submitted, 2);
+    assert!(
+        export
+            .notes
+            .iter()
+            .any(|n| n.contains("世田谷区") && n.contains("長い回答")),
+        "{:?}",
+        export.notes
+    );
+    let csv = String::from_utf8(export.csv).unwrap();
+    assert!(csv.contains("葛飾区") && csv.contains(&"成果".repeat(1_000)));
+}

@@ -196,6 +196,9 @@ pub async fn run(
                     writeln!(out, "{}", path.display())?;
                 }
                 writeln!(out, "{}地域の提出を書き出しました。", export.submitted)?;
+                for note in &export.notes {
+                    writeln!(out, "※ {note}")?;
+                }
             }
             Err(e) => return exit_for(out, e),
         },

@@ -163,15 +163,37 @@ pub fn csv_headers(form: &FormDef, fiscal_year: Option<i32>) -> Vec<String> {
 }
 
 /// Cell values matching `csv_headers` (numbers as plain numbers, so spreadsheets can sum).
-pub fn csv_values(form: &FormDef, answers: &Answers) -> Vec<String> {
-    let computed = computed(form, answers);
-    let plain = |v: f64| {
-        if v.fract() == 0.0 {
-            format!("{}", v as i64)
+/// One cell of a table export: a number stays a number (an office sums it), anything
+/// else is text, whatever it looks like (「inf」 typed as an answer is text).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    /// A figure, and how it is written (「920471」, a share 「62.5」).
+    Number { value: f64, text: String },
+}
+
+impl Cell {
+    pub fn number(value: f64) -> Cell {
+        let text = if value.fract() == 0.0 && value.abs() < 1e15 {
+            format!("{}", value as i64)
         } else {
-            format!("{v}")
+            format!("{value}")
+        };
+        Cell::Number { value, text }
+    }
+
+    /// The cell as it reads in a CSV file or on screen.
+    pub fn text(&self) -> &str {
+        match self {
+            Cell::Text(t) | Cell::Number { text: t, .. } => t,
         }
-    };
+    }
+}
+
+/// A submission as one row of cells, in the order of `csv_headers`.
+pub fn csv_values(form: &FormDef, answers: &Answers) -> Vec<Cell> {
+    let computed = computed(form, answers);
+    let text = |s: String| Cell::Text(s);
     let mut out = Vec::new();
     for q in form.sections.iter().flat_map(|s| &s.questions) {
         let a = answers.get(&q.id);
@@ -180,31 +202,37 @@ pub fn csv_values(form: &FormDef, answers: &Answers) -> Vec<String> {
                 let (v, d) = match a {
                     Some(Answer::Number { value, as_of })
                     | Some(Answer::Percent { value, as_of }) => (
-                        plain(*value),
+                        Cell::number(*value),
                         as_of.map(|x| x.display()).unwrap_or_default(),
                     ),
-                    _ => (String::new(), String::new()),
+                    _ => (text(String::new()), String::new()),
                 };
                 out.push(v);
                 if *as_of {
-                    out.push(d);
+                    out.push(text(d));
                 }
             }
             FieldKind::Share { .. } => out.push(
                 computed
                     .get(&q.id)
                     .filter(|v| *v != "—")
-                    .map(|v| v.trim_end_matches('％').to_string())
-                    .unwrap_or_default(),
+                    .map(|v| v.trim_end_matches('％'))
+                    .and_then(|v| {
+                        Some(Cell::Number {
+                            value: v.parse().ok()?,
+                            text: v.to_string(),
+                        })
+                    })
+                    .unwrap_or_else(|| text(String::new())),
             ),
             FieldKind::CountOfTotal { .. } => match a {
                 Some(Answer::CountOfTotal { count, total }) => {
-                    out.push(count.to_string());
-                    out.push(total.to_string());
+                    out.push(Cell::number(*count as f64));
+                    out.push(Cell::number(*total as f64));
                 }
-                _ => out.extend([String::new(), String::new()]),
+                _ => out.extend([text(String::new()), text(String::new())]),
             },
-            _ => out.push(a.map(|a| a.display(q)).unwrap_or_default()),
+            _ => out.push(text(a.map(|a| a.display(q)).unwrap_or_default())),
         }
     }
     out
@@ -287,7 +315,11 @@ mod tests {
         let headers = csv_headers(b, Some(2021));
         let values = csv_values(b, &answers);
         assert_eq!(headers.len(), values.len());
-        let col = |h: &str| values[headers.iter().position(|x| x == h).unwrap()].clone();
+        let col = |h: &str| {
+            values[headers.iter().position(|x| x == h).unwrap()]
+                .text()
+                .to_string()
+        };
         assert_eq!(col("人口（人）"), "920471");
         assert_eq!(col("人口（時点）"), "R3年4月時点");
         assert_eq!(col("１年以上の構成割合（％・自動計算）"), "100.0");
