@@ -44,14 +44,19 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
         }
         return out;
     }
-    let from = u.request.offset + 1;
-    let to = u.request.offset + r.hits.len();
-    let _ = writeln!(
-        out,
-        "{subject}: {}件（{from}〜{to}件目・{:.0}ms）",
-        r.total,
-        r.took.as_secs_f64() * 1000.0
-    );
+    let _ = match r.page(u.request.offset) {
+        Some((from, to)) => writeln!(
+            out,
+            "{subject}: {}件（{from}〜{to}件目・{:.0}ms）",
+            r.total,
+            r.took.as_secs_f64() * 1000.0
+        ),
+        None => writeln!(
+            out,
+            "{subject}: {}件（{}件目より先はありません）",
+            r.total, r.total
+        ),
+    };
     if !filters.is_empty() && !u.request.text.is_empty() {
         let _ = writeln!(out, "条件: {filters}");
     }
@@ -76,7 +81,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
         let _ = writeln!(
             out,
             "{}. {} ｜ {} ｜ {}",
-            from + i,
+            u.request.offset.saturating_add(i + 1),
             p.region.name,
             p.section,
             year
@@ -90,6 +95,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     }
     if r.more {
         let _ = writeln!(out);
+        let to = u.request.offset.saturating_add(r.hits.len());
         let _ = writeln!(out, "続きがあります（{}件中{to}件まで表示）。", r.total);
     }
     out

@@ -467,7 +467,7 @@ impl TantivyIndex {
             });
         }
         Ok(SearchResults {
-            more: req.offset + hits.len() < total,
+            more: req.offset.saturating_add(hits.len()) < total,
             hits,
             total,
             took: Default::default(),
@@ -543,7 +543,7 @@ impl PassageIndex for TantivyIndex {
             filters.into_iter().map(|q| (Occur::Must, q)).collect();
         clauses.push((Occur::Must, content));
         let query = BooleanQuery::new(clauses);
-        let want = (req.offset + req.limit).max(1);
+        let want = req.offset.saturating_add(req.limit).max(1);
         let candidates = if req.per_region.is_some() {
             CANDIDATES.max(want * 4)
         } else {
@@ -600,7 +600,7 @@ impl PassageIndex for TantivyIndex {
             });
         }
         Ok(SearchResults {
-            more: req.offset + hits.len() < total,
+            more: req.offset.saturating_add(hits.len()) < total,
             hits,
             total,
             took: started.elapsed(),

@@ -44,10 +44,14 @@ impl Store {
 #[async_trait]
 impl DocumentStore for Store {
     async fn fingerprints(&self) -> Result<HashMap<String, SourceFingerprint>, StoreError> {
-        let rows = sqlx::query("SELECT id, sha256, lexicon FROM documents")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("reading fingerprints"))?;
+        let rows = sqlx::query(
+            "SELECT id, sha256, lexicon, sheets,
+                    (SELECT count(*) FROM passages p WHERE p.document_id = d.id) AS passages
+             FROM documents d",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading fingerprints"))?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -56,6 +60,8 @@ impl DocumentStore for Store {
                     SourceFingerprint {
                         sha256: r.get("sha256"),
                         lexicon: r.get("lexicon"),
+                        sheets: r.get::<i64, _>("sheets") as usize,
+                        passages: r.get::<i64, _>("passages") as usize,
                     },
                 )
             })

@@ -621,7 +621,12 @@ async fn only_participating_regions_answer_and_a_region_can_be_named() {
         .unwrap_err();
     assert!(refused(e).contains("地域を指定してください"));
     let reply = a
-        .begin(&PersonId::local("佐藤"), "佐藤", Some(meeting), Some("葛飾区"))
+        .begin(
+            &PersonId::local("佐藤"),
+            "佐藤",
+            Some(meeting),
+            Some("葛飾区"),
+        )
         .await
         .unwrap();
     let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();

@@ -529,3 +529,63 @@ fn a_terminal_killed_mid_conversation_keeps_every_acknowledged_answer() {
         .collect();
     assert_eq!(stored, expected, "stored in order, none lost in between");
 }
+
+/// A page far past the end, or at the end of usize, is answered, not crashed.
+#[test]
+fn far_pages_are_answered() {
+    let tmp = with_corpus();
+    for offset in ["999999999", "18446744073709551615", "100"] {
+        let out = nimo(tmp.path(), &["ask", "ピア", "--offset", offset]);
+        assert!(out.status.success(), "{offset}: {:?}", out);
+        let text = stdout(&out);
+        assert!(text.contains("件目より先はありません"), "{offset}: {text}");
+    }
+    let out = nimo(tmp.path(), &["ask", "ピア", "--offset", "999999999"]);
+    assert!(stdout(&out).contains("10000件目より先は表示できません"));
+}
+
+/// A copy of a document cut short (valid text, most of it missing) does not replace the
+/// whole document: refused with the numbers, taken only with --force.
+#[test]
+fn a_truncated_copy_does_not_replace_a_whole_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let original = std::fs::read(corpus().join("001_2adf2e42dc73fb39.txt")).unwrap();
+    let file = docs.join("001_2adf2e42dc73fb39.txt");
+    std::fs::write(&file, &original).unwrap();
+    assert!(
+        nimo(&data, &["ingest", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let passages = |data: &Path| {
+        json(&nimo(data, &["regions", "--json"]))["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["passages"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let before = passages(&data);
+    assert!(before > 100, "{before}");
+    // The first 101 bytes, cut at a character boundary.
+    let text = String::from_utf8(original).unwrap();
+    let mut cut = 101;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::fs::write(&file, &text[..cut]).unwrap();
+    let out = nimo(&data, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stdout(&out);
+    assert!(
+        said.contains("件に減るため、取り込みませんでした") && said.contains("--force"),
+        "{said}"
+    );
+    assert_eq!(passages(&data), before, "nothing was replaced");
+    let out = nimo(&data, &["ingest", "--force", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(passages(&data) < before, "taken when forced");
+}

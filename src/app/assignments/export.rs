@@ -174,7 +174,10 @@ fn to_xlsx(
             .map_err(err)?;
     }
     for (r, row) in rows.iter().enumerate() {
-        let region = row.first().map(|c| c.text().to_string()).unwrap_or_default();
+        let region = row
+            .first()
+            .map(|c| c.text().to_string())
+            .unwrap_or_default();
         for (c, cell) in row.iter().enumerate() {
             let column = headers.get(c).cloned().unwrap_or_default();
             let (r, c) = (r as u32 + 1, c as u16);
@@ -188,18 +191,21 @@ fn to_xlsx(
                     if text.chars().count() > XLSX_CELL_CHARS {
                         let parts = split_chars(text, XLSX_PART_CHARS);
                         let shown: String = text.chars().take(XLSX_PART_CHARS).collect();
-                        let cut = format!(
-                            "{shown}…\n（続きはシート「{LONG_SHEET}」に全文があります）"
-                        );
+                        let cut =
+                            format!("{shown}…\n（続きはシート「{LONG_SHEET}」に全文があります）");
                         notes.push(format!(
                             "{region}の「{column}」は{}文字あり、Excel の上限（{XLSX_CELL_CHARS}文字）を超えるため、全文をシート「{LONG_SHEET}」に{}つに分けて書き出しました。",
                             text.chars().count(),
                             parts.len()
                         ));
                         long.push((region.clone(), column.clone(), parts));
-                        sheet.write_string_with_format(r, c, &cut, &wrap).map(|_| ())
+                        sheet
+                            .write_string_with_format(r, c, &cut, &wrap)
+                            .map(|_| ())
                     } else {
-                        sheet.write_string_with_format(r, c, text, &wrap).map(|_| ())
+                        sheet
+                            .write_string_with_format(r, c, text, &wrap)
+                            .map(|_| ())
                     }
                 }
             };
@@ -230,7 +236,9 @@ fn to_xlsx(
                 sheet
                     .write_string(r, 2, format!("{}/{n}", k + 1))
                     .map_err(err)?;
-                sheet.write_string_with_format(r, 3, part, &wrap).map_err(err)?;
+                sheet
+                    .write_string_with_format(r, 3, part, &wrap)
+                    .map_err(err)?;
                 r += 1;
             }
         }
@@ -258,7 +266,11 @@ mod tests {
         assert_eq!(cell("inf"), "inf", "a word stays a word");
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(csv_field(&Cell::number(920471.0)), "920471");
-        assert_eq!(csv_field(&Cell::number(-3.5)), "-3.5", "a figure is not text");
+        assert_eq!(
+            csv_field(&Cell::number(-3.5)),
+            "-3.5",
+            "a figure is not text"
+        );
     }
 
     #[test]
@@ -273,7 +285,9 @@ mod tests {
         assert_eq!(&xlsx[..2], b"PK");
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
-            notes[0].contains("世田谷区") && notes[0].contains("長い回答") && notes[0].contains("2つ"),
+            notes[0].contains("世田谷区")
+                && notes[0].contains("長い回答")
+                && notes[0].contains("2つ"),
             "{}",
             notes[0]
         );

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppError;
-use crate::domain::ports::{DocumentStore, IndexState, PassageIndex, SourcedDocument};
+use crate::domain::ports::{
+    DocumentStore, IndexState, PassageIndex, SourceFingerprint, SourcedDocument,
+};
 use crate::domain::search::corpus;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::passage::Document;
@@ -212,6 +214,13 @@ impl Library {
                 continue;
             }
             match corpus::parse_bytes(&id, &bytes, &self.lexicon) {
+                Ok(document)
+                    if !force
+                        && let Some(shrunk) =
+                            known.get(&id).and_then(|old| shrinks(old, &document)) =>
+                {
+                    report.failed.push((path, shrunk));
+                }
                 Ok(document) => {
                     let regions: BTreeSet<String> = document
                         .passages
@@ -349,6 +358,19 @@ impl Library {
     pub fn region(&self, key: &str) -> Option<KnownRegion> {
         self.regions().get(key).cloned()
     }
+}
+
+/// Why a new copy of a document is not taken without `--force`: it would lose most of
+/// what the stored one says (a file cut short, the wrong file under the same name).
+fn shrinks(old: &SourceFingerprint, new: &Document) -> Option<String> {
+    let lost = |before: usize, after: usize| before >= 4 && after * 2 < before;
+    let (sheets, passages) = (new.sheets, new.passages.len());
+    (lost(old.sheets, sheets) || lost(old.passages, passages)).then(|| {
+        format!(
+            "取り込み済みの同名の文書（{}シート・{}件の文章）が、この内容では{}シート・{}件に減るため、取り込みませんでした。ファイルが途中で切れていないか確認してください。この内容で置き換える場合は --force を付けてください。",
+            old.sheets, old.passages, sheets, passages
+        )
+    })
 }
 
 /// Files named, and the `.txt` files under directories named, sorted; missing paths are

@@ -39,7 +39,7 @@ fn paging_buttons(
         },
         Button {
             label: "次へ ▶".into(),
-            custom_id: page_id(kind, token, offset + limit),
+            custom_id: page_id(kind, token, offset.saturating_add(limit)),
             disabled: !more,
             primary: true,
         },
@@ -76,8 +76,6 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
             ..Default::default()
         });
     }
-    let from = u.request.offset + 1;
-    let to = u.request.offset + r.hits.len();
     if !filters.is_empty() && !u.request.text.is_empty() {
         description.push_str(&format!("条件: {}\n", escape_markdown(&filters)));
     }
@@ -94,7 +92,10 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
             escape_markdown(&expanded.join("・"))
         ));
     }
-    description.push_str(&format!("{}件中 {from}〜{to}件目", r.total));
+    description.push_str(&match r.page(u.request.offset) {
+        Some((from, to)) => format!("{}件中 {from}〜{to}件目", r.total),
+        None => format!("{}件中 {}件目より先はありません", r.total, r.total),
+    });
     let fields = r
         .hits
         .iter()
@@ -105,7 +106,13 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
                 .fiscal_year
                 .map(era_label)
                 .unwrap_or_else(|| "年度不明".into());
-            let name = format!("{}. {}｜{}｜{}", from + i, p.region.name, p.section, year);
+            let name = format!(
+                "{}. {}｜{}｜{}",
+                u.request.offset.saturating_add(i + 1),
+                p.region.name,
+                p.section,
+                year
+            );
             let snippet = hit.snippet.marked("**", "**", escape_markdown);
             let value = format!(
                 "{snippet}\n出典: {}（{}）",

@@ -169,7 +169,10 @@ pub fn csv_headers(form: &FormDef, fiscal_year: Option<i32>) -> Vec<String> {
 pub enum Cell {
     Text(String),
     /// A figure, and how it is written (「920471」, a share 「62.5」).
-    Number { value: f64, text: String },
+    Number {
+        value: f64,
+        text: String,
+    },
 }
 
 impl Cell {

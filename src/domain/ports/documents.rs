@@ -9,11 +9,14 @@ use super::StoreError;
 use crate::domain::search::passage::Document;
 use crate::domain::search::query::KnownRegion;
 
-/// What the store knows of an ingested file, to skip unchanged ones.
+/// What the store knows of an ingested file: to skip unchanged ones, and to notice a
+/// new copy that would lose most of what the old one said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFingerprint {
     pub sha256: String,
     pub lexicon: String,
+    pub sheets: usize,
+    pub passages: usize,
 }
 
 /// A parsed document together with where it came from.

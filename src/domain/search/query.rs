@@ -17,6 +17,9 @@ pub const MAX_QUESTION_CHARS: usize = 300;
 /// Results per page, and the most anyone may ask for at once.
 pub const DEFAULT_LIMIT: usize = 5;
 pub const MAX_LIMIT: usize = 50;
+/// How far into the results a page may start: nobody reads past this, and a search asked
+/// for a page far beyond would only make the index hold that many hits.
+pub const MAX_OFFSET: usize = 10_000;
 
 /// A region that has passages in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -420,6 +423,12 @@ pub fn understand(
         return Err(QueryProblem::Empty);
     }
     let limit = ask.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    if ask.offset > MAX_OFFSET {
+        notes.push(format!(
+            "{}件目より先は表示できません。条件を加えて絞り込んでください。",
+            MAX_OFFSET
+        ));
+    }
     if ask.limit.is_some_and(|l| l > MAX_LIMIT) {
         notes.push(format!("一度に表示できるのは{MAX_LIMIT}件までです。"));
     }
@@ -432,7 +441,7 @@ pub fn understand(
             topic,
             expansions,
             limit,
-            offset: ask.offset,
+            offset: ask.offset.min(MAX_OFFSET),
             per_region,
         },
         region_label,

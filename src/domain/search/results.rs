@@ -25,3 +25,16 @@ pub struct SearchResults {
     #[serde(skip)]
     pub took: Duration,
 }
+
+impl SearchResults {
+    /// The places (1-based, inclusive) of this page's hits among all of them; None when
+    /// the page starts past the last hit.
+    pub fn page(&self, offset: usize) -> Option<(usize, usize)> {
+        (!self.hits.is_empty()).then(|| {
+            (
+                offset.saturating_add(1),
+                offset.saturating_add(self.hits.len()),
+            )
+        })
+    }
+}
