@@ -15,7 +15,7 @@ use crate::domain::clock::Clock;
 use crate::domain::forms::FormDef;
 use crate::domain::forms::definition::{builtin, expand};
 use crate::domain::ids::MeetingId;
-use crate::domain::meetings::ladder::Policy;
+use crate::domain::meetings::ladder::PolicyEdit;
 use crate::domain::meetings::meeting::{Meeting, MeetingSetup, NewMeeting};
 use crate::domain::meetings::reminders::{MeetingStatus, Progress, RegionStatus};
 use crate::domain::people::{GrantStatus, Person, PersonId, Role};
@@ -47,7 +47,7 @@ pub struct MeetingEdit {
     pub remove_regions: Vec<String>,
     pub organizers: Option<Vec<PersonId>>,
     pub channel: Option<Option<String>>,
-    pub policy: Option<Policy>,
+    pub policy: Option<PolicyEdit>,
 }
 
 /// A meeting in a listing, with how far its regions are.
@@ -382,8 +382,8 @@ impl Meetings {
         if let Some(c) = edit.channel {
             setup.channel = c;
         }
-        if let Some(p) = edit.policy {
-            setup.policy = p;
+        if let Some(p) = &edit.policy {
+            setup.policy = setup.policy.edited(p).map_err(AppError::Refused)?;
         }
         Ok(())
     }

@@ -201,6 +201,9 @@ pub struct SetupArgs {
     /// No reminders at weekends either (true/false).
     #[arg(long)]
     pub quiet_weekends: Option<bool>,
+    /// No reminders on public holidays and 12/29–1/3 (true/false; default true).
+    #[arg(long)]
+    pub quiet_holidays: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

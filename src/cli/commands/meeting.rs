@@ -11,7 +11,7 @@ use crate::cli::reply::exit_for;
 use crate::cli::{MeetingCommand, SetupArgs, render};
 use crate::domain::clock::{format_jst, parse_jst};
 use crate::domain::era::parse_fiscal_year;
-use crate::domain::meetings::ladder::Policy;
+use crate::domain::meetings::ladder::PolicyEdit;
 use crate::domain::meetings::reminders::{Notice, progress_text};
 use crate::domain::people::PersonId;
 use crate::domain::ports::{Courier, DeliveryError};
@@ -268,27 +268,22 @@ fn setup_edit(args: &SetupArgs, mut edit: MeetingEdit) -> Result<MeetingEdit, St
         chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
             .map_err(|_| format!("時刻「{s}」を読み取れませんでした（例: 09:00）。"))
     };
-    if args.ladder.is_some()
-        || args.at.is_some()
-        || args.quiet.is_some()
-        || args.quiet_weekends.is_some()
-    {
-        let at = match &args.at {
-            Some(a) => time(a)?,
-            None => chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
-        };
-        let mut policy =
-            Policy::parse(args.ladder.as_deref().unwrap_or("7d,3d,1d,day,overdue"), at)?;
-        if let Some(q) = &args.quiet {
-            let (from, until) = q.split_once('-').ok_or_else(|| {
-                format!("静かな時間「{q}」は 20:00-08:00 のように書いてください。")
-            })?;
-            policy.quiet.from = time(from)?;
-            policy.quiet.until = time(until)?;
-        }
-        if let Some(w) = args.quiet_weekends {
-            policy.quiet.weekends = w;
-        }
+    let policy = PolicyEdit {
+        ladder: args.ladder.clone(),
+        at: args.at.as_deref().map(time).transpose()?,
+        quiet: match &args.quiet {
+            Some(q) => {
+                let (from, until) = q.split_once('-').ok_or_else(|| {
+                    format!("静かな時間「{q}」は 20:00-08:00 のように書いてください。")
+                })?;
+                Some((time(from)?, time(until)?))
+            }
+            None => None,
+        },
+        weekends: args.quiet_weekends,
+        holidays: args.quiet_holidays,
+    };
+    if policy != PolicyEdit::default() {
         edit.policy = Some(policy);
     }
     Ok(edit)

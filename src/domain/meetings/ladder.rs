@@ -10,6 +10,8 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Tokyo;
+
+use super::calendar::closed_for;
 use serde::{Deserialize, Serialize};
 
 /// Who a step is for.
@@ -67,7 +69,8 @@ impl Step {
     }
 }
 
-/// No reminders at night (and, by choice, at weekends), Japan time.
+/// No reminders at night, on public holidays and over the new year (when municipal
+/// offices are closed), and by choice at weekends; Japan time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuietHours {
     /// Quiet from this time of day…
@@ -75,6 +78,13 @@ pub struct QuietHours {
     /// …until this time the next morning.
     pub until: NaiveTime,
     pub weekends: bool,
+    /// Public holidays and 12/29–1/3 (行政機関の休日).
+    #[serde(default = "yes")]
+    pub holidays: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for QuietHours {
@@ -83,6 +93,7 @@ impl Default for QuietHours {
             from: hm(20, 0),
             until: hm(8, 0),
             weekends: false,
+            holidays: true,
         }
     }
 }
@@ -100,12 +111,17 @@ impl QuietHours {
         }
     }
 
+    fn is_quiet_day(&self, day: chrono::NaiveDate) -> bool {
+        (self.weekends && matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
+            || (self.holidays && closed_for(day).is_some())
+    }
+
     /// The first moment at or after `t` when reminders may be sent.
     pub fn next_allowed(&self, t: DateTime<Utc>) -> DateTime<Utc> {
         let mut j = t.with_timezone(&Tokyo);
-        // Each pass moves forward to the end of a quiet stretch; two passes settle it
-        // (a night that ends on a Saturday morning, then the weekend).
-        for _ in 0..4 {
+        // Each pass moves forward to the end of a quiet stretch; a few passes settle it
+        // (a night that ends on a Saturday morning, then the weekend, then a holiday).
+        for _ in 0..8 {
             let mut moved = false;
             if self.is_quiet_time(j.time()) {
                 let mut day = j.date_naive();
@@ -115,9 +131,9 @@ impl QuietHours {
                 j = jst(day, self.until);
                 moved = true;
             }
-            if self.weekends && matches!(j.weekday(), Weekday::Sat | Weekday::Sun) {
+            if self.is_quiet_day(j.date_naive()) {
                 let mut day = j.date_naive();
-                while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                while self.is_quiet_day(day) {
                     day = day.succ_opt().expect("date");
                 }
                 j = jst(day, self.until);
@@ -138,6 +154,19 @@ fn jst(day: chrono::NaiveDate, at: NaiveTime) -> chrono::DateTime<chrono_tz::Tz>
         .expect("Japan has no DST gaps")
 }
 
+/// An organizer's changes to how a meeting reminds; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyEdit {
+    /// A new ladder, as organizers write it (「7d,3d,1d,day,overdue」).
+    pub ladder: Option<String>,
+    /// The time of day of the ladder's reminders.
+    pub at: Option<NaiveTime>,
+    /// Quiet hours, from … until.
+    pub quiet: Option<(NaiveTime, NaiveTime)>,
+    pub weekends: Option<bool>,
+    pub holidays: Option<bool>,
+}
+
 /// How a meeting reminds: its ladder and its quiet hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -153,6 +182,46 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// This policy with an organizer's changes; what they leave out stays as it is.
+    pub fn edited(&self, e: &PolicyEdit) -> Result<Policy, String> {
+        let mut policy = match (&e.ladder, e.at) {
+            (Some(spec), at) => Policy {
+                quiet: self.quiet,
+                ..Policy::parse(spec, at.or(self.at()).unwrap_or(hm(9, 0)))?
+            },
+            (None, Some(at)) => {
+                let mut p = self.clone();
+                for s in &mut p.steps {
+                    match &mut s.when {
+                        When::DaysBefore { at: t, .. } | When::DayOf { at: t } => *t = at,
+                        When::After { .. } => {}
+                    }
+                }
+                p
+            }
+            (None, None) => self.clone(),
+        };
+        if let Some((from, until)) = e.quiet {
+            policy.quiet.from = from;
+            policy.quiet.until = until;
+        }
+        if let Some(w) = e.weekends {
+            policy.quiet.weekends = w;
+        }
+        if let Some(h) = e.holidays {
+            policy.quiet.holidays = h;
+        }
+        Ok(policy)
+    }
+
+    /// The time of day the ladder's reminders go out.
+    fn at(&self) -> Option<NaiveTime> {
+        self.steps.iter().find_map(|s| match s.when {
+            When::DaysBefore { at, .. } | When::DayOf { at } => Some(at),
+            When::After { .. } => None,
+        })
+    }
+
     /// A ladder as organizers write it: 「7d,3d,1d,day,overdue」 at a time of day (JST).
     /// `Nd` = N days before, `day` = on the day, `overdue` (or `overdue+3h`) = after the
     /// deadline. Digests for organizers are added: the day before and right after.
@@ -235,7 +304,12 @@ impl Policy {
             "{}〜{}{}は送りません",
             self.quiet.from.format("%H:%M"),
             self.quiet.until.format("%H:%M"),
-            if self.quiet.weekends { "・土日" } else { "" }
+            match (self.quiet.weekends, self.quiet.holidays) {
+                (true, true) => "・土日祝・年末年始",
+                (true, false) => "・土日",
+                (false, true) => "・祝日・年末年始",
+                (false, false) => "",
+            }
         );
         format!("{}（{quiet}）", staff.join("、"))
     }
@@ -377,6 +451,69 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_changes_only_what_it_names() {
+        let p = Policy::parse("14d,3d,day", hm(10, 0)).unwrap();
+        let quieter = p
+            .edited(&PolicyEdit {
+                holidays: Some(false),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(quieter.steps, p.steps, "the ladder stays");
+        assert!(!quieter.quiet.holidays);
+        let later = quieter
+            .edited(&PolicyEdit {
+                at: Some(hm(13, 30)),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(
+            later
+                .describe()
+                .starts_with("14日前 13:30、3日前 13:30、当日 13:30"),
+            "{}",
+            later.describe()
+        );
+        assert!(!later.quiet.holidays, "the quiet days stay");
+        let new = later
+            .edited(&PolicyEdit {
+                ladder: Some("7d".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(
+            new.describe().starts_with("7日前 13:30"),
+            "{}",
+            new.describe()
+        );
+    }
+
+    #[test]
+    fn no_reminders_on_holidays_or_over_the_new_year() {
+        let q = QuietHours::default();
+        // 海の日 2021 fell on Thursday 22 July, スポーツの日 on Friday 23 July.
+        let t = q.next_allowed(parse_jst("2021-07-22 09:00").unwrap());
+        assert_eq!(format_jst(t), "2021年7月24日(土) 08:00");
+        let weekends = QuietHours {
+            weekends: true,
+            ..q
+        };
+        let t = weekends.next_allowed(parse_jst("2021-07-22 09:00").unwrap());
+        assert_eq!(format_jst(t), "2021年7月26日(月) 08:00");
+        // The usual Monday of 海の日 was a workday that year.
+        let monday = parse_jst("2021-07-19 09:00").unwrap();
+        assert_eq!(q.next_allowed(monday), monday);
+        let t = q.next_allowed(parse_jst("2021-12-28 21:00").unwrap());
+        assert_eq!(format_jst(t), "2022年1月4日(火) 08:00", "年末年始");
+        let off = QuietHours {
+            holidays: false,
+            ..q
+        };
+        let t = off.next_allowed(parse_jst("2021-12-29 09:00").unwrap());
+        assert_eq!(format_jst(t), "2021年12月29日(水) 09:00", "when asked to");
+    }
+
+    #[test]
     fn quiet_hours_and_weekends() {
         let q = QuietHours {
             weekends: true,
@@ -422,7 +559,7 @@ mod tests {
         let p = Policy::parse("14d, 2d,day,overdue+24h", hm(10, 0)).unwrap();
         assert_eq!(
             p.describe(),
-            "14日前 10:00、2日前 10:00、当日 10:00、締切24時間後（超過のお知らせ）（20:00〜08:00は送りません）"
+            "14日前 10:00、2日前 10:00、当日 10:00、締切24時間後（超過のお知らせ）（20:00〜08:00・祝日・年末年始は送りません）"
         );
         for bad in ["7x", "0d", "overdue+x", "7d,7d", "明日"] {
             assert!(Policy::parse(bad, hm(9, 0)).is_err(), "{bad}");
