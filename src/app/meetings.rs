@@ -279,7 +279,7 @@ impl Meetings {
         let (form_id, form_version) = self.form_named(&plan.form).await?;
         let mut setup = MeetingSetup::default();
         self.apply_setup(&mut setup, edit).await?;
-        let schedule = setup.policy.schedule(plan.deadline);
+        let schedule = setup.policy.schedule_from(plan.deadline, self.now());
         let meeting = self
             .store
             .create_meeting(

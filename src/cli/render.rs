@@ -203,9 +203,15 @@ pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
             answered,
             total,
             overdue,
+            announcement,
             ..
         } => {
-            if *overdue {
+            if *announcement {
+                format!(
+                    "【事前課題のご案内】{meeting_name}\n{region_name}の事前課題の受付が始まっています。締切は {} です。「/事前課題」で入力できます。",
+                    format_jst(*deadline)
+                )
+            } else if *overdue {
                 format!(
                     "【事前課題・締切超過】{meeting_name}\n{region_name}の事前課題は、締切 {} までに提出されませんでした。",
                     format_jst(*deadline)
@@ -236,6 +242,7 @@ pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
             submitted,
             total,
             missing,
+            unstaffed,
             ..
         } => {
             let mut s = format!(
@@ -249,6 +256,9 @@ pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
             );
             for (r, p) in missing {
                 let _ = write!(s, "\n・{r} — {p}");
+                if unstaffed.contains(r) {
+                    s.push_str("（担当者未登録のためリマインダーを送れません）");
+                }
             }
             s
         }

@@ -9,7 +9,9 @@ use sqlx::sqlite::SqliteRow;
 use super::{Store, db_err, json_err, time, ts};
 use crate::domain::ids::{DeliveryId, MeetingId};
 use crate::domain::meetings::ladder::Audience;
-use crate::domain::meetings::reminders::{DeliveryState, Notice, Recipient, StepState, Via};
+use crate::domain::meetings::reminders::{
+    DeliveryState, Notice, Reach, Recipient, StepState, Via,
+};
 use crate::domain::ports::{
     Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore, StoreError,
 };
@@ -145,15 +147,22 @@ impl ReminderStore for Store {
         now: DateTime<Utc>,
         claim_until: DateTime<Utc>,
         limit: u32,
+        reach: Reach,
     ) -> Result<Vec<Delivery>, StoreError> {
+        // Terminal users' ids are 'local:…' (`PersonId`'s text form).
+        let only = match reach {
+            Reach::Everyone => "%",
+            Reach::Terminal => "local:%",
+        };
         let mut tx = self.write().await?;
         let rows = sqlx::query(
             "UPDATE deliveries SET state = 'sending', claimed_by = ?1, claim_until = ?2,
                     attempts = attempts + 1
              WHERE id IN (
                  SELECT id FROM deliveries
-                 WHERE (state = 'pending' AND next_attempt_at <= ?3)
-                    OR (state = 'sending' AND claim_until < ?3)
+                 WHERE ((state = 'pending' AND next_attempt_at <= ?3)
+                        OR (state = 'sending' AND claim_until < ?3))
+                   AND recipient LIKE ?5
                  ORDER BY id LIMIT ?4)
              RETURNING *",
         )
@@ -161,6 +170,7 @@ impl ReminderStore for Store {
         .bind(ts(claim_until))
         .bind(ts(now))
         .bind(limit as i64)
+        .bind(only)
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err("claiming deliveries"))?;

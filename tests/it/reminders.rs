@@ -12,7 +12,7 @@ use nimo::app::meetings::MeetingEdit;
 use nimo::app::reminders::CLAIM;
 use nimo::domain::clock::{Clock, ManualClock, format_jst, parse_jst};
 use nimo::domain::ids::MeetingId;
-use nimo::domain::meetings::reminders::{DeliveryState, Notice, StepState, Via};
+use nimo::domain::meetings::reminders::{DeliveryState, Notice, Reach, StepState, Via};
 use nimo::domain::people::{PersonId, Role};
 use nimo::domain::ports::{Courier, DeliveryError};
 
@@ -30,6 +30,8 @@ struct Recorder {
     flaky: Mutex<Option<(String, usize)>>,
     /// Panics after creating the message (a crash before the result is recorded).
     crash_after_send: Mutex<bool>,
+    /// Reaches only people of the terminal, like `nimo meeting remind`.
+    terminal: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +118,14 @@ impl Recorder {
 
 #[async_trait]
 impl Courier for Recorder {
+    fn reach(&self) -> Reach {
+        if self.terminal {
+            Reach::Terminal
+        } else {
+            Reach::Everyone
+        }
+    }
+
     async fn to_person(
         &self,
         person: &PersonId,
@@ -537,4 +547,111 @@ async fn closed_dms_fall_back_to_the_channel_and_failures_are_retried() {
         .find(|d| d.recipient.to_text() == YAMADA)
         .unwrap();
     assert_eq!(yamada.via, Some(Via::Channel));
+}
+
+/// `nimo meeting remind` in the terminal delivers to people of the terminal only: the
+/// Discord users' reminders stay for the bot, which then sends them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_terminal_leaves_discord_reminders_to_the_bot() {
+    let clock = clock_at("2021-12-01 00:00");
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = seed_meeting(
+        &app,
+        Seed {
+            staff: vec![
+                ("discord:3001", "山田", "東京都世田谷区"),
+                ("local:佐藤", "佐藤", "東京都葛飾区"),
+            ],
+            regions: vec!["世田谷区", "葛飾区"],
+            ..Default::default()
+        },
+    )
+    .await;
+    clock.set(parse_jst("2021-12-03 09:00").unwrap());
+    let terminal = Arc::new(Recorder {
+        clock: Some(clock.clone()),
+        terminal: true,
+        ..Default::default()
+    });
+    let report = app.reminders.tick(terminal.as_ref()).await.unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(terminal.log(), ["2021年12月3日(金) 09:00 local:佐藤 reminder"]);
+    let waiting: Vec<DeliveryState> = app
+        .reminders
+        .deliveries(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.recipient.to_text() == YAMADA)
+        .map(|d| d.state)
+        .collect();
+    assert_eq!(waiting, [DeliveryState::Pending], "left for the bot");
+    let bot = Recorder::new(clock.clone());
+    app.reminders.tick(bot.as_ref()).await.unwrap();
+    assert_eq!(bot.log(), ["2021年12月3日(金) 09:00 discord:3001 reminder"]);
+}
+
+/// A region nobody is registered for is said so — to the organizer who nudges it, and in
+/// the digest — instead of being skipped without a word.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_without_staff_is_named_not_skipped() {
+    let clock = clock_at("2021-12-01 00:00");
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    let id = seed_meeting(
+        &app,
+        Seed {
+            staff: vec![("discord:3001", "山田", "東京都世田谷区")],
+            organizers: vec![("discord:3009", "事務局")],
+            regions: vec!["世田谷区", "葛飾区"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let msg = app
+        .reminders
+        .nudge(&person(ORGANIZER), id, Some("東京都/葛飾区"))
+        .await
+        .unwrap();
+    assert!(msg.contains("催促できない地域があります: 葛飾区"), "{msg}");
+    assert!(!msg.contains("0名"), "{msg}");
+    let courier = Recorder::new(clock.clone());
+    clock.set(parse_jst("2021-12-09 09:00").unwrap());
+    app.reminders.tick(courier.as_ref()).await.unwrap();
+    let digest = courier
+        .sent()
+        .into_iter()
+        .find_map(|s| match s.notice {
+            Notice::Digest { unstaffed, .. } => Some(unstaffed),
+            _ => None,
+        })
+        .expect("a digest the day before");
+    assert_eq!(digest, ["葛飾区"]);
+}
+
+/// A meeting created three days before its deadline does not, at the next tick, remind
+/// everyone of the rungs that were never due while it existed: it announces itself once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_meeting_created_late_is_announced_once() {
+    let clock = clock_at("2021-12-07 21:00");
+    let t = spawn_app(clock.clone()).await;
+    let app = t.app.clone();
+    meeting(&app).await;
+    let courier = Recorder::new(clock.clone());
+    app.reminders.tick(courier.as_ref()).await.unwrap();
+    assert!(courier.sent().is_empty(), "nothing at night: {:?}", courier.log());
+    run_until(&app, &clock, &courier, "2021-12-08 12:00").await;
+    let sent = courier.sent();
+    assert_eq!(courier.log().len(), 2, "{:?}", courier.log());
+    assert!(
+        sent.iter().all(|s| matches!(
+            s.notice,
+            Notice::Reminder {
+                announcement: true,
+                ..
+            }
+        )),
+        "{sent:?}"
+    );
 }

@@ -21,7 +21,7 @@ impl Reminders {
             let now = self.clock.now();
             let batch = self
                 .store
-                .claim_deliveries(&self.worker, now, now + CLAIM, BATCH)
+                .claim_deliveries(&self.worker, now, now + CLAIM, BATCH, courier.reach())
                 .await?;
             if batch.is_empty() {
                 return Ok(());

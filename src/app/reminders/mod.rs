@@ -22,7 +22,7 @@ use super::AppError;
 use super::meetings::{Meetings, participants};
 use crate::domain::clock::Clock;
 use crate::domain::ids::MeetingId;
-use crate::domain::meetings::ladder::{Audience, Step, When, catch_up};
+use crate::domain::meetings::ladder::{ANNOUNCE, Audience, Step, When, catch_up};
 use crate::domain::meetings::meeting::Meeting;
 use crate::domain::meetings::reminders::{
     MeetingStatus, Notice, Progress, Recipient, RegionStatus, StepState, progress_text,
@@ -120,6 +120,7 @@ impl Reminders {
             });
         }
         let mut deliveries = Vec::new();
+        let mut staffed = Vec::new();
         let mut unstaffed = Vec::new();
         for r in &targets {
             let staff = participants
@@ -127,7 +128,9 @@ impl Reminders {
                 .map(|(_, s)| s.clone())
                 .unwrap_or_default();
             if staff.is_empty() {
-                unstaffed.push(r.region_name.clone());
+                unstaffed.push(r.region_name.as_str());
+            } else {
+                staffed.push(r.region_name.as_str());
             }
             for p in staff {
                 deliveries.push(NewDelivery {
@@ -135,27 +138,31 @@ impl Reminders {
                     step: step.clone(),
                     recipient: Recipient::Person(p.id.clone()),
                     region_key: r.region_key.clone(),
-                    notice: reminder_notice(&meeting, r, false, true),
+                    notice: reminder_notice(&meeting, r, Kind::Nudge),
                     nonce: nonce(),
                 });
             }
         }
+        let nobody = format!(
+            "担当者が登録されていないため、催促できない地域があります: {}。「/担当登録」で担当者を登録してください。",
+            unstaffed.join("、")
+        );
+        if deliveries.is_empty() {
+            return Ok(nobody);
+        }
         let added = self.store.add_deliveries(&deliveries).await?;
-        let mut msg = if added == 0 && !deliveries.is_empty() {
+        let mut msg = if added == 0 {
             "この1時間以内に同じ催促を送っています。".to_string()
         } else {
-            let names: Vec<&str> = targets.iter().map(|r| r.region_name.as_str()).collect();
             format!(
                 "{}の担当者（{}名）に催促を送ります。",
-                shorten(&names, 5),
+                shorten(&staffed, 5),
                 added
             )
         };
         if !unstaffed.is_empty() {
-            msg.push_str(&format!(
-                "\n担当者が登録されていない地域: {}",
-                unstaffed.join("、")
-            ));
+            msg.push('\n');
+            msg.push_str(&nobody);
         }
         Ok(msg)
     }
@@ -270,7 +277,17 @@ impl Reminders {
                                 step: send.clone(),
                                 recipient: Recipient::Person(p.id.clone()),
                                 region_key: r.region_key.clone(),
-                                notice: reminder_notice(&meeting, r, after, false),
+                                notice: reminder_notice(
+                                    &meeting,
+                                    r,
+                                    if after {
+                                        Kind::Overdue
+                                    } else if send == ANNOUNCE {
+                                        Kind::Announcement
+                                    } else {
+                                        Kind::Ladder
+                                    },
+                                ),
                                 nonce: nonce(),
                             });
                         }
@@ -359,12 +376,20 @@ fn shorten(names: &[&str], n: usize) -> String {
     }
 }
 
-pub(super) fn reminder_notice(
-    meeting: &Meeting,
-    r: &RegionStatus,
-    overdue: bool,
-    nudged: bool,
-) -> Notice {
+/// Why a reminder is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A rung of the ladder before the deadline.
+    Ladder,
+    /// The notice after the deadline.
+    Overdue,
+    /// An organizer asked (催促).
+    Nudge,
+    /// The meeting was created with its first rungs already past: the first word of it.
+    Announcement,
+}
+
+fn reminder_notice(meeting: &Meeting, r: &RegionStatus, kind: Kind) -> Notice {
     let (answered, total) = match r.progress {
         Progress::Draft { answered, total } => (answered, total),
         _ => (0, 0),
@@ -377,8 +402,9 @@ pub(super) fn reminder_notice(
         missing_sections: r.missing_sections.clone(),
         answered,
         total,
-        overdue,
-        nudged,
+        overdue: kind == Kind::Overdue,
+        nudged: kind == Kind::Nudge,
+        announcement: kind == Kind::Announcement,
         for_person: None,
     }
 }
@@ -400,5 +426,10 @@ fn digest_notice(status: &MeetingStatus, after_deadline: bool) -> Notice {
             .map(|r| r.region_key.clone())
             .collect(),
         missing,
+        unstaffed: status
+            .not_submitted()
+            .filter(|r| r.staff.is_empty())
+            .map(|r| r.region_name.clone())
+            .collect(),
     }
 }

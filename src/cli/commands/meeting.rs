@@ -12,7 +12,7 @@ use crate::cli::{MeetingCommand, SetupArgs, render};
 use crate::domain::clock::{format_jst, parse_jst};
 use crate::domain::era::parse_fiscal_year;
 use crate::domain::meetings::ladder::PolicyEdit;
-use crate::domain::meetings::reminders::{Notice, progress_text};
+use crate::domain::meetings::reminders::{Notice, Reach, progress_text};
 use crate::domain::people::PersonId;
 use crate::domain::ports::{Courier, DeliveryError};
 
@@ -152,11 +152,9 @@ pub async fn run(
             }
         }
         MeetingCommand::Remind => {
-            let courier = ConsoleCourier(std::sync::Mutex::new(Vec::new()));
-            let report = app.reminders.tick(&courier).await?;
-            for line in courier.0.into_inner().unwrap_or_default() {
-                writeln!(out, "{line}")?;
-            }
+            // Only people of the terminal: Discord users and channels are the bot's to
+            // reach, and stay waiting for it.
+            let report = app.reminders.tick(&ConsoleCourier).await?;
             writeln!(
                 out,
                 "送信 {}件（チャンネルへ {}件）、再試行待ち {}件、失敗 {}件",
@@ -289,23 +287,33 @@ fn setup_edit(args: &SetupArgs, mut edit: MeetingEdit) -> Result<MeetingEdit, St
     Ok(edit)
 }
 
-/// Without Discord: notices are printed for the organizer to pass on.
-struct ConsoleCourier(std::sync::Mutex<Vec<String>>);
+/// Without Discord: notices to people of the terminal are printed for the organizer to
+/// pass on, each as it is delivered (a crash loses none already counted as sent).
+struct ConsoleCourier;
+
+impl ConsoleCourier {
+    fn print(to: &str, notice: &Notice) -> Result<(), DeliveryError> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "→ {to}\n{}\n", render::notice(notice))
+            .and_then(|_| out.flush())
+            .map_err(|e| DeliveryError::Transient(format!("writing to the terminal: {e}")))
+    }
+}
 
 #[async_trait::async_trait]
 impl Courier for ConsoleCourier {
+    fn reach(&self) -> Reach {
+        Reach::Terminal
+    }
+
     async fn to_person(
         &self,
         person: &PersonId,
         notice: &Notice,
         _nonce: &str,
     ) -> Result<(), DeliveryError> {
-        let text = render::notice(notice);
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(format!("→ {person}\n{text}\n"));
-        Ok(())
+        Self::print(&person.to_string(), notice)
     }
 
     async fn to_channel(
@@ -314,11 +322,6 @@ impl Courier for ConsoleCourier {
         notice: &Notice,
         _nonce: &str,
     ) -> Result<(), DeliveryError> {
-        let text = render::notice(notice);
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(format!("→ チャンネル {channel}\n{text}\n"));
-        Ok(())
+        Self::print(&format!("チャンネル {channel}"), notice)
     }
 }

@@ -63,6 +63,7 @@ pub fn render(notice: &Notice) -> Reply {
             total,
             overdue,
             nudged,
+            announcement,
             for_person,
         } => {
             let mut lines = Vec::new();
@@ -79,18 +80,26 @@ pub fn render(notice: &Notice) -> Reply {
                 ));
                 Vec::new()
             } else {
-                lines.push(format!(
-                    "【事前課題{}】{meeting_name}",
-                    if *nudged {
-                        "・主催者からのお願い"
-                    } else {
-                        "のお願い"
-                    }
-                ));
-                lines.push(format!(
-                    "{region_name}の事前課題がまだ提出されていません。締切は {} です。",
-                    when(*deadline)
-                ));
+                if *announcement {
+                    lines.push(format!("【事前課題のご案内】{meeting_name}"));
+                    lines.push(format!(
+                        "{region_name}の事前課題の受付が始まっています。締切は {} です。",
+                        when(*deadline)
+                    ));
+                } else {
+                    lines.push(format!(
+                        "【事前課題{}】{meeting_name}",
+                        if *nudged {
+                            "・主催者からのお願い"
+                        } else {
+                            "のお願い"
+                        }
+                    ));
+                    lines.push(format!(
+                        "{region_name}の事前課題がまだ提出されていません。締切は {} です。",
+                        when(*deadline)
+                    ));
+                }
                 if *total > 0 {
                     lines.push(format!(
                         "入力済み: {answered}/{total}問（下書きは保存されています）"
@@ -125,6 +134,7 @@ pub fn render(notice: &Notice) -> Reply {
             total,
             missing,
             nudge,
+            unstaffed,
         } => {
             let title = if *after_deadline {
                 format!("【締切後の提出状況】{meeting_name}")
@@ -138,7 +148,13 @@ pub fn render(notice: &Notice) -> Reply {
             if !missing.is_empty() {
                 description.push_str(&format!("\n\n未提出 {} 地域:", missing.len()));
                 description.push_str(&listing(
-                    missing.iter().map(|(r, p)| format!("・{r} — {p}")),
+                    missing.iter().map(|(r, p)| {
+                        if unstaffed.contains(r) {
+                            format!("・{r} — {p}（担当者未登録のためリマインダーを送れません）")
+                        } else {
+                            format!("・{r} — {p}")
+                        }
+                    }),
                     DIGEST_LINES,
                 ));
             }

@@ -14,6 +14,10 @@ use chrono_tz::Asia::Tokyo;
 use super::calendar::closed_for;
 use serde::{Deserialize, Serialize};
 
+/// The key of the announcement that stands for a ladder's first rungs when a meeting is
+/// created after they were due.
+pub const ANNOUNCE: &str = "announce";
+
 /// Who a step is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -314,6 +318,39 @@ impl Policy {
         format!("{}（{quiet}）", staff.join("、"))
     }
 
+    /// The schedule of a meeting created at `now`. Rungs already past are not sent: they
+    /// were never due while the meeting existed. When a reminder to staff is among them,
+    /// one announcement of the meeting goes out at the first allowed moment instead (if
+    /// that is before the deadline).
+    pub fn schedule_from(
+        &self,
+        deadline: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<(Step, DateTime<Utc>)> {
+        let (past, mut future): (Vec<_>, Vec<_>) = self
+            .schedule(deadline)
+            .into_iter()
+            .partition(|(_, due)| *due < now);
+        let missed = past
+            .iter()
+            .any(|(s, _)| s.audience == Audience::Staff && !s.after_deadline());
+        let at = self.quiet.next_allowed(now);
+        if missed && at < deadline {
+            future.insert(
+                0,
+                (
+                    Step {
+                        key: ANNOUNCE.into(),
+                        when: When::DayOf { at: at.with_timezone(&Tokyo).time() },
+                        audience: Audience::Staff,
+                    },
+                    at,
+                ),
+            );
+        }
+        future
+    }
+
     /// When each step falls for this deadline, quiet hours applied, in time order. A step
     /// meant for before the deadline that quiet hours push to or past it is dropped; two
     /// steps landing on the same moment keep the later rung only.
@@ -448,6 +485,28 @@ mod tests {
                 "overdue 2021年12月10日(金) 18:00",
             ]
         );
+    }
+
+    #[test]
+    fn a_meeting_created_late_announces_itself_once_instead_of_catching_up() {
+        let p = Policy::default();
+        let deadline = parse_jst("2021-12-10 17:00").unwrap();
+        // Created on Tuesday evening, three days before: 7d and 3d are past.
+        let s = p.schedule_from(deadline, parse_jst("2021-12-07 21:00").unwrap());
+        assert_eq!(
+            keys(&s),
+            [
+                "announce 2021年12月8日(水) 08:00",
+                "digest-before 2021年12月9日(木) 09:00",
+                "1d 2021年12月9日(木) 09:00",
+                "day 2021年12月10日(金) 09:00",
+                "digest-after 2021年12月10日(金) 17:00",
+                "overdue 2021年12月10日(金) 18:00",
+            ]
+        );
+        // Created in time: the ladder as it is.
+        let early = parse_jst("2021-11-01 10:00").unwrap();
+        assert_eq!(p.schedule_from(deadline, early), p.schedule(deadline));
     }
 
     #[test]

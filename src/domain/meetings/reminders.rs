@@ -81,6 +81,9 @@ pub enum Notice {
         overdue: bool,
         /// Sent because an organizer asked (催促), not by the ladder.
         nudged: bool,
+        /// The first word of a meeting created when its first rungs had already passed.
+        #[serde(default)]
+        announcement: bool,
         /// When the DM could not be delivered and this goes to the meeting's channel,
         /// the person it is for (mentioned there).
         for_person: Option<PersonId>,
@@ -97,6 +100,9 @@ pub enum Notice {
         missing: Vec<(String, String)>,
         /// Region keys with a nudge button.
         nudge: Vec<String>,
+        /// Regions not submitted with nobody registered to remind.
+        #[serde(default)]
+        unstaffed: Vec<String>,
     },
     /// To organizers: a reminder could not reach someone.
     Undeliverable {
@@ -250,6 +256,24 @@ impl Recipient {
         match self {
             Recipient::Person(p) => Some(p),
             Recipient::Channel(_) => None,
+        }
+    }
+}
+
+/// Whom a courier can deliver to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Everyone: the bot (Discord users by DM, terminal users through the channel).
+    Everyone,
+    /// People registered in the terminal only (`nimo meeting remind` prints theirs).
+    Terminal,
+}
+
+impl Reach {
+    pub fn covers(self, recipient: &Recipient) -> bool {
+        match self {
+            Reach::Everyone => true,
+            Reach::Terminal => matches!(recipient, Recipient::Person(PersonId::Local(_))),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::meetings::reminders::Notice;
+use crate::domain::meetings::reminders::{Notice, Reach};
 use crate::domain::people::PersonId;
 
 /// Why a notice could not be delivered.
@@ -21,6 +21,10 @@ pub enum DeliveryError {
 
 #[async_trait]
 pub trait Courier: Send + Sync {
+    /// Whom this courier delivers to; it is only given those deliveries.
+    fn reach(&self) -> Reach {
+        Reach::Everyone
+    }
     /// A direct message to a person.
     async fn to_person(
         &self,

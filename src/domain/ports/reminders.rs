@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::domain::ids::{DeliveryId, MeetingId};
 use crate::domain::meetings::ladder::Audience;
-use crate::domain::meetings::reminders::{DeliveryState, Notice, Recipient, StepState, Via};
+use crate::domain::meetings::reminders::{
+    DeliveryState, Notice, Reach, Recipient, StepState, Via,
+};
 
 /// A rung of a meeting's ladder that is due and now claimed by one worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,14 +86,16 @@ pub trait ReminderStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Creates deliveries outside the ladder (a nudge); existing ones are left alone.
     async fn add_deliveries(&self, deliveries: &[NewDelivery]) -> Result<usize, StoreError>;
-    /// Claims up to `limit` deliveries ready to send, including ones whose sender
-    /// stopped mid-send (their claim ran out); counts the attempt.
+    /// Claims up to `limit` deliveries to recipients within `reach` that are ready to
+    /// send, including ones whose sender stopped mid-send (their claim ran out); counts
+    /// the attempt.
     async fn claim_deliveries(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         claim_until: DateTime<Utc>,
         limit: u32,
+        reach: Reach,
     ) -> Result<Vec<Delivery>, StoreError>;
     /// Records how an attempt ended, with any follow-up deliveries (flags to organizers),
     /// in one transaction. False if the claim was lost meanwhile.
