@@ -13,7 +13,7 @@ use crate::app::meetings::Meetings;
 use crate::app::pages::Pages;
 use crate::app::reminders::Reminders;
 use crate::app::{App, AppError};
-use crate::discord::{self, BotConfig, RunningBot};
+use crate::discord::{self, BotConfig, RunningBot, StartError};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::search::lexicon::{Lexicon, LexiconFiles};
 use crate::search_index::TantivyIndex;
@@ -153,6 +153,6 @@ pub async fn start_bot(
     opened: &Opened,
     config: BotConfig,
     scheduler: Option<Duration>,
-) -> Result<RunningBot, serenity::Error> {
+) -> Result<RunningBot, StartError> {
     discord::start(config, opened.app.clone(), scheduler).await
 }

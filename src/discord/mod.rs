@@ -34,7 +34,7 @@ use crate::app::App;
 use bot::{Bot, ReadyInfo};
 use courier::DiscordCourier;
 use handler::Handler;
-use rest::{Rest, Secret};
+use rest::{Rest, RestError, Secret};
 
 #[derive(Debug, Clone)]
 pub struct BotConfig {
@@ -135,13 +135,44 @@ impl RunningBot {
     }
 }
 
+/// Why the bot could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Discord refused the token: retrying cannot help.
+    #[error("Discord rejected the token")]
+    InvalidToken,
+    #[error(transparent)]
+    Client(#[from] serenity::Error),
+}
+
+/// Most time between two attempts to reach Discord's gateway.
+const DISCOVERY_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// The gateway to connect to, through the configured proxy and never around it: asked
+/// again with growing pauses while Discord cannot be reached (each attempt logged), and
+/// given up at once when Discord refuses the token.
+async fn discover_gateway(rest: &Rest) -> Result<String, StartError> {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match rest.gateway_url(Duration::from_secs(3)).await {
+            Ok(url) => return Ok(url),
+            Err(RestError::Rejected { status: 401, .. }) => return Err(StartError::InvalidToken),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "Discord cannot be reached; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(DISCOVERY_BACKOFF_MAX);
+            }
+        }
+    }
+}
+
 /// Connects to Discord and starts answering. With `scheduler`, this process also runs
 /// the reminder scheduler, checking at least that often.
 pub async fn start(
     config: BotConfig,
     app: Arc<App>,
     scheduler: Option<Duration>,
-) -> Result<RunningBot, serenity::Error> {
+) -> Result<RunningBot, StartError> {
     app.pages.forget_old().await;
     let mut http = HttpBuilder::new(config.token.expose());
     if let Some(proxy) = &config.proxy {
@@ -150,11 +181,16 @@ pub async fn start(
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
     }
     let rest = Arc::new(Rest::new(&config.token, config.proxy.as_deref()));
+    let gateway = discover_gateway(&rest).await?;
     let (bot, ready) = Bot::new(app.clone(), rest, config.guild);
     let bot = Arc::new(bot);
-    let mut client = ClientBuilder::new_with_http(http.build(), intents())
+    let client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler(bot.clone()))
         .await?;
+    // serenity asked for the gateway itself and, on failure, would fall back to
+    // Discord's default host around the proxy: it connects where nimo found it.
+    *client.ws_url.lock().await = gateway;
+    let mut client = client;
     let shard_manager = client.shard_manager.clone();
     let task = tokio::spawn(async move { client.start().await });
     let (stop, stopped) = tokio::sync::watch::channel(false);

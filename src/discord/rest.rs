@@ -441,6 +441,21 @@ impl Rest {
         Ok(out)
     }
 
+    /// The gateway URL for this bot (`GET /gateway/bot`, which also checks the token),
+    /// trying within `budget`.
+    pub async fn gateway_url(&self, budget: Duration) -> Result<String, RestError> {
+        let found = self.call(Method::GET, "/gateway/bot", None, budget).await?;
+        found
+            .as_ref()
+            .and_then(|v| v["url"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| RestError::GaveUp {
+                route: "/gateway/bot".into(),
+                attempts: 1,
+                last: "no gateway url in the answer".into(),
+            })
+    }
+
     /// Opens (or finds) the direct-message channel with a user.
     pub async fn dm_channel(&self, user: u64) -> Result<Option<Value>, RestError> {
         self.call(

@@ -9,9 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use super::{Store, db_err, json_err, time, ts};
 use crate::domain::ids::{DeliveryId, MeetingId};
 use crate::domain::meetings::ladder::Audience;
-use crate::domain::meetings::reminders::{
-    DeliveryState, Notice, Reach, Recipient, StepState, Via,
-};
+use crate::domain::meetings::reminders::{DeliveryState, Notice, Reach, Recipient, StepState, Via};
 use crate::domain::ports::{
     Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore, StoreError,
 };

@@ -576,7 +576,10 @@ async fn the_terminal_leaves_discord_reminders_to_the_bot() {
     });
     let report = app.reminders.tick(terminal.as_ref()).await.unwrap();
     assert_eq!(report.sent, 1);
-    assert_eq!(terminal.log(), ["2021年12月3日(金) 09:00 local:佐藤 reminder"]);
+    assert_eq!(
+        terminal.log(),
+        ["2021年12月3日(金) 09:00 local:佐藤 reminder"]
+    );
     let waiting: Vec<DeliveryState> = app
         .reminders
         .deliveries(id)
@@ -640,7 +643,11 @@ async fn a_meeting_created_late_is_announced_once() {
     meeting(&app).await;
     let courier = Recorder::new(clock.clone());
     app.reminders.tick(courier.as_ref()).await.unwrap();
-    assert!(courier.sent().is_empty(), "nothing at night: {:?}", courier.log());
+    assert!(
+        courier.sent().is_empty(),
+        "nothing at night: {:?}",
+        courier.log()
+    );
     run_until(&app, &clock, &courier, "2021-12-08 12:00").await;
     let sent = courier.sent();
     assert_eq!(courier.log().len(), 2, "{:?}", courier.log());

@@ -341,7 +341,9 @@ impl Policy {
                 (
                     Step {
                         key: ANNOUNCE.into(),
-                        when: When::DayOf { at: at.with_timezone(&Tokyo).time() },
+                        when: When::DayOf {
+                            at: at.with_timezone(&Tokyo).time(),
+                        },
                         audience: Audience::Staff,
                     },
                     at,

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::domain::ids::{DeliveryId, MeetingId};
 use crate::domain::meetings::ladder::Audience;
-use crate::domain::meetings::reminders::{
-    DeliveryState, Notice, Reach, Recipient, StepState, Via,
-};
+use crate::domain::meetings::reminders::{DeliveryState, Notice, Reach, Recipient, StepState, Via};
 
 /// A rung of a meeting's ladder that is due and now claimed by one worker.
 #[derive(Debug, Clone, PartialEq)]

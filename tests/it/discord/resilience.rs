@@ -170,16 +170,68 @@ async fn a_wrong_token_is_reported_not_retried_forever() {
         guild: None,
     };
     let started = nimo::setup::start_bot(&opened, config, None).await;
-    // serenity fetches /gateway first; with a wrong token that is refused (401).
-    match started {
-        Err(_) => {}
-        Ok(mut bot) => {
-            let result = tokio::time::timeout(WAIT, bot.wait())
-                .await
-                .expect("the client gives up");
-            assert!(result.is_err());
-        }
-    }
+    // nimo asks for the gateway itself, with the token: refused (401) at once.
+    assert!(
+        matches!(started, Err(nimo::discord::StartError::InvalidToken)),
+        "{:?}",
+        started.err()
+    );
+    assert_eq!(
+        fake.requests_to("GET", "/gateway/bot").len(),
+        1,
+        "not retried"
+    );
+    assert_eq!(fake.identifies(), 0);
+}
+
+/// The binary with a wrong token ends at once with a Japanese explanation; with Discord
+/// out of reach it keeps trying, says so in its log, and never goes around the proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_explains_a_wrong_token_and_waits_out_an_outage() {
+    let fake = FakeDiscord::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |token: &str, proxy: String| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_nimo"))
+            .args(["--data-dir", tmp.path().to_str().unwrap()])
+            .env("DISCORD_TOKEN", token)
+            .env("NIMO_DISCORD_PROXY", proxy)
+            .env("NIMO_LOG", "nimo=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let out = tokio::time::timeout(WAIT, run("wrong.token.x", fake.url()).wait_with_output())
+        .await
+        .expect("a wrong token ends the bot")
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("DISCORD_TOKEN を受け付けませんでした"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("wrong.token.x"),
+        "the token is never printed"
+    );
+
+    // Nothing listens at the proxy: the bot waits, retrying, and says why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut child = run(TOKEN, dead);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(child.try_wait().unwrap().is_none(), "still trying");
+    child.start_kill().unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Discord cannot be reached"), "{log}");
+    assert!(
+        !log.contains("discord.gg") && !log.contains("discord.com"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
