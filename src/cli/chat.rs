@@ -108,6 +108,23 @@ pub async fn run(
         };
         let line = line.trim();
         if line.is_empty() {
+            // An empty line is answered too: the question being asked, or how to ask.
+            match &chatter {
+                Some(c) if app.assignments.is_active(&c.person).await => {
+                    match app
+                        .assignments
+                        .handle(&c.person, Input::Text(String::new()), Source::Typed)
+                        .await
+                    {
+                        Ok(reply) => write_messages(&mut output, &reply.messages)?,
+                        Err(e) => write!(output, "{}", say(&e))?,
+                    }
+                }
+                _ => writeln!(
+                    output,
+                    "質問を入力してください（例: ピアサポーターの養成）。/ヘルプ で使い方を表示します。"
+                )?,
+            }
             continue;
         }
         handled += 1;

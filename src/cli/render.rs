@@ -208,17 +208,17 @@ pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
         } => {
             if *announcement {
                 format!(
-                    "【事前課題のご案内】{meeting_name}\n{region_name}の事前課題の受付が始まっています。締切は {} です。「/事前課題」で入力できます。",
+                    "【事前課題のご案内】{meeting_name}\n{region_name}の事前課題の受付が始まっています。締切は{}です。「/事前課題」で入力できます。",
                     format_jst(*deadline)
                 )
             } else if *overdue {
                 format!(
-                    "【事前課題・締切超過】{meeting_name}\n{region_name}の事前課題は、締切 {} までに提出されませんでした。",
+                    "【事前課題・締切超過】{meeting_name}\n{region_name}の事前課題は、締切（{}）までに提出されませんでした。",
                     format_jst(*deadline)
                 )
             } else {
                 let mut s = format!(
-                    "【事前課題のお願い】{meeting_name}\n{region_name}の事前課題がまだ提出されていません。締切は {} です。",
+                    "【事前課題のお願い】{meeting_name}\n{region_name}の事前課題がまだ提出されていません。締切は{}です。",
                     format_jst(*deadline)
                 );
                 if *total > 0 {
@@ -246,7 +246,7 @@ pub fn notice(n: &crate::domain::meetings::reminders::Notice) -> String {
             ..
         } => {
             let mut s = format!(
-                "【{}】{meeting_name}（締切 {}）\n提出済み {submitted}/{total} 地域",
+                "【{}】{meeting_name}（締切 {}）\n提出済み {submitted}/{total}地域",
                 if *after_deadline {
                     "締切後の提出状況"
                 } else {

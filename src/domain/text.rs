@@ -245,3 +245,13 @@ mod tests {
         assert_eq!(char_len("ピア"), 2);
     }
 }
+
+/// A title in quotation marks: 「…」, or 『…』 when it holds 「」 itself (「AD合同会議「事前課題」」
+/// reads as 『AD合同会議「事前課題」』).
+pub fn quoted(title: &str) -> String {
+    if title.contains('「') {
+        format!("『{title}』")
+    } else {
+        format!("「{title}」")
+    }
+}

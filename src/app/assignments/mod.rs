@@ -180,6 +180,7 @@ impl Assignments {
                     region: &submission.region_name,
                     submitted_version: (submission.submitted_version > 0)
                         .then_some(submission.submitted_version),
+                    amended: submission.amended,
                 };
                 let turn = conversation::resume(&ctx, &cursor);
                 let mut messages = vec![Message {
@@ -343,6 +344,7 @@ impl Assignments {
                         region: &submission.region_name,
                         submitted_version: (submission.submitted_version > 0)
                             .then_some(submission.submitted_version),
+                        amended: submission.amended,
                     };
                     let turn = conversation::handle(&ctx, &conversation.cursor, input.clone());
                     let submit = turn.event == Some(Event::Submit);

@@ -75,7 +75,7 @@ pub fn render(notice: &Notice) -> Reply {
             let buttons = if *overdue {
                 lines.push(format!("【事前課題・締切超過】{meeting_name}"));
                 lines.push(format!(
-                    "{region_name}の事前課題は、締切 {} までに提出されませんでした。提出が必要な場合は主催者にご相談ください。",
+                    "{region_name}の事前課題は、締切（{}）までに提出されませんでした。提出が必要な場合は主催者にご相談ください。",
                     when(*deadline)
                 ));
                 Vec::new()
@@ -83,7 +83,7 @@ pub fn render(notice: &Notice) -> Reply {
                 if *announcement {
                     lines.push(format!("【事前課題のご案内】{meeting_name}"));
                     lines.push(format!(
-                        "{region_name}の事前課題の受付が始まっています。締切は {} です。",
+                        "{region_name}の事前課題の受付が始まっています。締切は{}です。",
                         when(*deadline)
                     ));
                 } else {
@@ -96,7 +96,7 @@ pub fn render(notice: &Notice) -> Reply {
                         }
                     ));
                     lines.push(format!(
-                        "{region_name}の事前課題がまだ提出されていません。締切は {} です。",
+                        "{region_name}の事前課題がまだ提出されていません。締切は{}です。",
                         when(*deadline)
                     ));
                 }
@@ -142,7 +142,7 @@ pub fn render(notice: &Notice) -> Reply {
                 format!("【提出状況】{meeting_name}")
             };
             let mut description = format!(
-                "締切 {}\n提出済み **{submitted}/{total}** 地域",
+                "締切：{}\n提出済み **{submitted}/{total}** 地域",
                 when(*deadline)
             );
             if !missing.is_empty() {
@@ -215,7 +215,7 @@ pub fn status(s: &MeetingStatus, nudge: bool) -> Reply {
         .filter(|r| matches!(r.progress, Progress::Draft { .. }))
         .count();
     let mut description = format!(
-        "締切 {}\n提出済み **{submitted}** ／ 下書き **{drafts}** ／ 未着手 **{}**（全{total}地域）",
+        "締切：{}\n提出済み **{submitted}** ／ 下書き **{drafts}** ／ 未着手 **{}**（全{total}地域）",
         when(s.meeting.deadline),
         total - submitted - drafts
     );

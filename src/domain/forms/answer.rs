@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::definition::{CheckDef, FieldKind, FormDef, QuestionDef};
+use super::definition::{CheckDef, FieldKind, FormDef, QuestionDef, typical_amount};
 use crate::domain::era::find_years;
 use crate::domain::text::nfkc;
 
@@ -223,16 +223,40 @@ const KNOWN_UNITS: &[&str] = &[
     "パーセント",
 ];
 
+/// Digit groups as people separate thousands: 「1,234」 but not 「1,2,3」.
+static GROUPED_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[0-9][0-9,、]*[,、][0-9,、]*[0-9]").expect("valid regex"));
+static THOUSANDS_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[0-9]{1,3}(?:[,、][0-9]{3})+$").expect("valid regex"));
+
+/// Figures longer than this are not figures anyone counts (and would lose digits).
+const MAX_DIGITS: usize = 13;
+
 /// Parses a number as people type it.
 fn parse_number(input: &str, unit: &str) -> Result<(f64, Option<AsOf>), String> {
     let n = nfkc(input.trim());
+    let example = typical_amount(unit);
+    let not_a_number =
+        || format!("数字で入力してください（例: {example} または {example}{unit}）。");
     let (rest, as_of) = take_as_of(&n);
+    for grouped in GROUPED_RE.find_iter(&rest) {
+        let g = grouped.as_str();
+        if !THOUSANDS_RE.is_match(g) {
+            return Err(format!(
+                "「{g}」は数として読めません。区切りは3桁ごとです（例: 1,234）。一つの数を入力してください。"
+            ));
+        }
+    }
     let cleaned: String = rest.replace([',', '、', ' '], "").replace("時点", "");
-    let caps = NUMBER_RE
-        .captures(&cleaned)
-        .ok_or_else(|| "数字で入力してください（例: 568 または 568人）。".to_string())?;
+    let digits = cleaned.chars().filter(char::is_ascii_digit).count();
+    if digits > MAX_DIGITS {
+        return Err(format!(
+            "数が大きすぎます（{digits}桁）。{MAX_DIGITS}桁までの数で入力してください。"
+        ));
+    }
+    let caps = NUMBER_RE.captures(&cleaned).ok_or_else(not_a_number)?;
     if caps.name("man").is_none() && caps.name("n").is_none() {
-        return Err("数字で入力してください（例: 568 または 568人）。".into());
+        return Err(not_a_number());
     }
     let unit_typed = caps.name("unit").map(|m| m.as_str()).unwrap_or("");
     let expected = nfkc(unit);
@@ -287,6 +311,9 @@ pub fn parse(q: &QuestionDef, input: &str) -> Result<Answer, String> {
         }
         FieldKind::Table { columns, .. } => {
             let cells = split_cells(input);
+            if cells.iter().all(|c| c.is_empty()) {
+                return Err("空の行です。「｜」の前後に内容を入力してください。".into());
+            }
             if cells.len() != columns.len() {
                 return Err(format!(
                     "{}列（{}）を「｜」で区切って入力してください。",
@@ -455,6 +482,22 @@ mod tests {
         assert!(n("-3").unwrap_err().contains("0以上"));
         assert!(n("1.5").unwrap_err().contains("整数"));
         assert!(n("5 kg").unwrap_err().contains("単位"));
+        assert!(n("1,2,3").unwrap_err().contains("3桁ごと"), "not 123");
+        assert!(n("12,34").unwrap_err().contains("3桁ごと"));
+        assert!(
+            n("99999999999999999999")
+                .unwrap_err()
+                .contains("大きすぎます"),
+            "not 100000000000000000000.0人"
+        );
+        assert!(
+            n(&"9".repeat(400)).unwrap_err().contains("大きすぎます"),
+            "not 小数"
+        );
+        let towns = q("municipalities");
+        let e = parse(&towns, "たくさん").unwrap_err();
+        assert!(e.contains("例: 12 または 12市町村"), "{e}");
+        assert_eq!(towns.example(), "例: 12市町村 R3年4月");
     }
 
     #[test]

@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
-use super::definition::{Asked, FieldKind, FormDef, QuestionDef, expand};
+use super::definition::{Asked, FieldKind, FormDef, expand};
 use super::document::render_text;
-use crate::domain::text::nfkc;
+use crate::domain::text::{nfkc, quoted};
 
 /// Where a person is in the form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,34 +120,96 @@ impl Command {
     }
 }
 
-/// A typed keyword, when the whole message is one (「スキップ」「修正 3」「/提出」).
+/// Katakana folded to hiragana, so 「シュウセイ」 and 「しゅうせい」 read alike.
+fn hiragana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// A typed keyword, when the whole message is one (「スキップ」「修正 3」「/提出」),
+/// also written in kana as people type before converting (「しゅうせい 3」「ていしゅつ」),
+/// with a full stop or 「します」 after it.
 pub fn parse_command(text: &str) -> Option<Command> {
-    let t = nfkc(text.trim());
-    let t = t.trim_start_matches('/').trim();
-    Some(match t {
-        "スキップ" | "とばす" | "飛ばす" | "skip" => Command::Skip,
-        "戻る" | "もどる" | "前へ" | "back" => Command::Back,
-        "次へ" | "次" | "つぎ" | "終わり" | "おわり" | "以上" | "完了" | "next" => {
-            Command::Next
-        }
-        "確認" | "一覧" | "回答一覧" | "回答を確認" | "review" => Command::Review,
-        "プレビュー" | "全体" | "preview" => Command::Preview,
-        "提出" | "submit" => Command::Submit,
-        "提出する" | "このまま提出" | "このまま提出する" => {
-            Command::ConfirmSubmit
-        }
-        "中断" | "あとで" | "後で" | "保存して中断" | "pause" => Command::Pause,
-        "やり直し" | "クリア" | "消す" | "clear" => Command::Clear,
-        "ヘルプ" | "help" | "?" | "使い方" => Command::Help,
-        _ => {
-            let digits = t
-                .strip_prefix("修正")
-                .map(str::trim)
-                .or_else(|| t.strip_suffix("を修正").map(str::trim))
-                .or_else(|| t.strip_suffix("番").map(str::trim))?;
-            Command::Edit(digits.trim_end_matches('番').trim().parse().ok()?)
-        }
-    })
+    let t = nfkc(text.trim()).to_lowercase();
+    let t = t
+        .trim_start_matches('/')
+        .trim()
+        .trim_end_matches(['。', '.', '!', '?', '、'])
+        .trim();
+    let t = t
+        .strip_suffix("してください")
+        .or_else(|| t.strip_suffix("します"))
+        .map(str::trim)
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(t);
+    let kana = hiragana(t);
+    let word =
+        |written: &[&str], read: &[&str]| written.contains(&t) || read.contains(&kana.as_str());
+    let command = if word(&["スキップ", "飛ばす", "skip"], &["すきっぷ", "とばす"]) {
+        Command::Skip
+    } else if word(&["戻る", "前へ", "back"], &["もどる", "まえへ"]) {
+        Command::Back
+    } else if word(
+        &["次へ", "次", "終わり", "以上", "完了", "next"],
+        &["つぎへ", "つぎ", "おわり", "いじょう", "かんりょう"],
+    ) {
+        Command::Next
+    } else if word(
+        &["確認", "一覧", "回答一覧", "回答を確認", "review"],
+        &[
+            "かくにん",
+            "いちらん",
+            "かいとういちらん",
+            "かいとうをかくにん",
+        ],
+    ) {
+        Command::Review
+    } else if word(
+        &["プレビュー", "全体", "preview"],
+        &["ぷれびゅー", "ぜんたい"],
+    ) {
+        Command::Preview
+    } else if word(&["提出", "submit"], &["ていしゅつ"]) {
+        Command::Submit
+    } else if word(
+        &["提出する", "このまま提出", "このまま提出する"],
+        &[
+            "ていしゅつする",
+            "このままていしゅつ",
+            "このままていしゅつする",
+        ],
+    ) {
+        Command::ConfirmSubmit
+    } else if word(
+        &["中断", "後で", "保存して中断", "pause"],
+        &["ちゅうだん", "あとで", "ほぞんしてちゅうだん"],
+    ) {
+        Command::Pause
+    } else if word(
+        &["やり直し", "クリア", "消す", "clear"],
+        &["やりなおし", "くりあ", "けす"],
+    ) {
+        Command::Clear
+    } else if word(
+        &["ヘルプ", "help", "?", "使い方"],
+        &["へるぷ", "つかいかた"],
+    ) {
+        Command::Help
+    } else {
+        let number = |rest: &str| rest.trim().trim_end_matches('番').trim().parse().ok();
+        let edit = t
+            .strip_prefix("修正")
+            .or_else(|| kana.strip_prefix("しゅうせい"))
+            .and_then(number)
+            .or_else(|| t.strip_suffix("を修正").and_then(number))
+            .or_else(|| t.strip_suffix("番").and_then(number))?;
+        Command::Edit(edit)
+    };
+    Some(command)
 }
 
 /// What the person said.
@@ -234,6 +296,8 @@ pub struct Context<'a> {
     pub region: &'a str,
     /// The last submitted version, if any.
     pub submitted_version: Option<u32>,
+    /// The answers changed since that version (修正中).
+    pub amended: bool,
 }
 
 const HELP: &str = "\
@@ -263,8 +327,9 @@ pub fn resume(ctx: &Context<'_>, cursor: &Cursor) -> Turn {
         m.cursor.started = true;
         let intro = expand(&ctx.form.intro, ctx.fiscal_year);
         m.say(format!(
-            "{}「{title}」の入力を始めます（全{}問）。{intro}\n答えはその都度保存されます。「ヘルプ」で使い方を表示します。",
+            "{}の{}の入力を始めます（全{}問）。{intro}\n答えはその都度保存されます。「ヘルプ」で使い方を表示します。",
             ctx.region,
+            quoted(&title),
             m.asked.len()
         ));
     } else {
@@ -274,8 +339,9 @@ pub fn resume(ctx: &Context<'_>, cursor: &Cursor) -> Turn {
             .filter(|a| m.answers.contains_key(&a.question.id))
             .count();
         m.say(format!(
-            "{}「{title}」の続きから再開します（回答済み {answered}/{}問）。",
+            "{}の{}の続きから再開します（回答済み {answered}/{}問）。",
             ctx.region,
+            quoted(&title),
             m.asked.len()
         ));
     }
@@ -453,7 +519,7 @@ impl<'a> Machine<'a> {
                 actions.extend([Command::Next, Command::Modal, Command::Clear]);
             }
             FieldKind::Number { .. } => {
-                text.push_str(&format!("\n数値を入力してください（{}）。", example(q)));
+                text.push_str(&format!("\n数値を入力してください（{}）。", q.example()));
             }
             FieldKind::Percent { .. } => text.push_str("\n割合を入力してください（例: 12.5%）。"),
             FieldKind::YesNo => text.push_str("\n「有」か「無」で答えてください。"),
@@ -717,6 +783,20 @@ impl<'a> Machine<'a> {
     }
 
     fn submit(&mut self, confirmed: bool) {
+        if let Some(version) = self.ctx.submitted_version
+            && !self.ctx.amended
+            && self.ops.is_empty()
+        {
+            self.cursor.confirming = false;
+            self.push(Message {
+                text: format!(
+                    "前回の提出（第{version}版）から回答が変わっていないため、提出し直しませんでした。直すときは「修正 番号」で回答を変えてから「提出」してください。"
+                ),
+                actions: vec![Command::Review, Command::Preview, Command::Pause],
+                ..Default::default()
+            });
+            return;
+        }
         let missing: Vec<String> = self
             .unanswered()
             .iter()
@@ -875,6 +955,12 @@ impl<'a> Machine<'a> {
             return;
         };
         let remaining = columns.len() - self.cursor.cells.len();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            // 「｜」 alone, or only separators: nothing to record.
+            self.say("⚠ 空の行です。「｜」の前後に内容を入力してください。");
+            self.prompt();
+            return;
+        }
         if cells.len() == 1 {
             self.cursor
                 .cells
@@ -1121,7 +1207,7 @@ impl<'a> Machine<'a> {
                             .unwrap_or_default();
                         let label = format!("{}. {}", b.number, self.label(b));
                         ModalField {
-                            placeholder: example(b.question),
+                            placeholder: b.question.example(),
                             ..field(&b.question.id, &label, false, value, 100)
                         }
                     })
@@ -1158,20 +1244,6 @@ fn is_short(kind: &FieldKind) -> bool {
             | FieldKind::YesNo
             | FieldKind::CountOfTotal { .. }
     )
-}
-
-/// An example answer for a short question, as a person would type it.
-fn example(q: &QuestionDef) -> String {
-    match &q.kind {
-        FieldKind::Number {
-            unit, as_of: true, ..
-        } => format!("例: 568{unit} R3年4月"),
-        FieldKind::Number { unit, .. } => format!("例: 568{unit}"),
-        FieldKind::Percent { .. } => "例: 12.5%".into(),
-        FieldKind::YesNo => "有 または 無".into(),
-        FieldKind::CountOfTotal { .. } => "例: 3/5".into(),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]

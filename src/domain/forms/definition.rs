@@ -87,6 +87,36 @@ impl QuestionDef {
     pub fn is_computed(&self) -> bool {
         matches!(self.kind, FieldKind::Share { .. })
     }
+
+    /// An example answer for a short question, as a person would type it (「例: 12市町村」).
+    pub fn example(&self) -> String {
+        match &self.kind {
+            FieldKind::Number {
+                unit, as_of: true, ..
+            } => format!("例: {}{unit} R3年4月", typical_amount(unit)),
+            FieldKind::Number { unit, .. } => format!("例: {}{unit}", typical_amount(unit)),
+            FieldKind::Percent { .. } => "例: 12.5%".into(),
+            FieldKind::YesNo => "有 または 無".into(),
+            FieldKind::CountOfTotal { .. } => "例: 3/5".into(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A believable amount of something counted in `unit`, for examples: 568 people, but 12
+/// municipalities and 3 圏域.
+pub fn typical_amount(unit: &str) -> &'static str {
+    match unit {
+        "人" | "名" => "568",
+        "市町村" | "市町" => "12",
+        "圏域" => "3",
+        "床" => "1,200",
+        "病院" | "施設" => "8",
+        "か所" | "ヶ所" | "箇所" | "カ所" | "ケ所" | "所" => "3",
+        "回" | "回/年" | "回／年" | "回/年度" => "4",
+        "件" => "25",
+        _ => "12",
+    }
 }
 
 /// A consistency check between answers.

@@ -60,7 +60,13 @@ pub fn render_text(
         for q in &s.questions {
             let label = expand(&q.label, fiscal_year);
             let text = answer_text(q, answers, &computed).unwrap_or_else(|| "（未回答）".into());
-            if text.contains('\n') {
+            // Lists and tables start on their own line, even with one item.
+            let listed = matches!(
+                (&q.kind, answers.get(&q.id)),
+                (FieldKind::Bullets { .. }, Some(Answer::Bullets { .. }))
+                    | (FieldKind::Table { .. }, Some(Answer::Table { .. }))
+            );
+            if listed || text.contains('\n') {
                 out.push_str(&format!("【{label}】\n{text}\n"));
             } else {
                 out.push_str(&format!("【{label}】{text}\n"));

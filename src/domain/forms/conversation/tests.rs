@@ -8,6 +8,8 @@ struct Person {
     answers: Answers,
     cursor: Cursor,
     submitted: Option<u32>,
+    /// Changed since the last submission.
+    amended: bool,
     log: Vec<String>,
 }
 
@@ -19,6 +21,7 @@ impl Person {
             answers: Answers::new(),
             cursor: Cursor::default(),
             submitted: None,
+            amended: false,
             log: Vec::new(),
         };
         let turn = {
@@ -36,6 +39,7 @@ impl Person {
             answers: &self.answers,
             region: "東京都世田谷区",
             submitted_version: self.submitted,
+            amended: self.amended,
         }
     }
 
@@ -50,12 +54,16 @@ impl Person {
                 }
             }
         }
+        if !turn.ops.is_empty() {
+            self.amended = true;
+        }
         self.cursor = turn.cursor.clone();
         for m in &turn.messages {
             self.log.push(m.text.clone());
         }
         if turn.event == Some(Event::Submit) {
             self.submitted = Some(self.submitted.unwrap_or(0) + 1);
+            self.amended = false;
         }
         turn
     }
@@ -100,6 +108,17 @@ fn commands_are_whole_messages() {
     assert_eq!(parse_command("修正 3"), Some(Command::Edit(3)));
     assert_eq!(parse_command("修正３"), Some(Command::Edit(3)));
     assert_eq!(parse_command("12番"), Some(Command::Edit(12)));
+    assert_eq!(parse_command("しゅうせい 3"), Some(Command::Edit(3)));
+    assert_eq!(parse_command("シュウセイ３"), Some(Command::Edit(3)));
+    assert_eq!(parse_command("ていしゅつ"), Some(Command::Submit));
+    assert_eq!(parse_command("やりなおし"), Some(Command::Clear));
+    assert_eq!(parse_command("提出します。"), Some(Command::Submit));
+    assert_eq!(parse_command("スキップ！"), Some(Command::Skip));
+    assert_eq!(
+        parse_command("このままていしゅつする"),
+        Some(Command::ConfirmSubmit)
+    );
+    assert_eq!(parse_command("します"), None);
     assert_eq!(parse_command("次の行も書きます"), None);
     assert_eq!(parse_command("研修を実施した"), None);
     for c in [
@@ -518,4 +537,42 @@ fn figures_five_at_a_time_in_one_input_form() {
     assert!(p.last().contains("入院期間１年以上の人数"), "{}", p.last());
     p.say("538");
     assert!(p.last().contains("６５歳未満"), "{}", p.last());
+}
+
+#[test]
+fn submitting_again_without_a_change_makes_no_new_version() {
+    let mut p = Person::new("jizen-kadai");
+    for text in [
+        "地域移行｜病院訪問",
+        "次へ",
+        "・成果",
+        "次へ",
+        "・課題",
+        "次へ",
+        "・方針",
+        "次へ",
+        "提出",
+    ] {
+        p.say(text);
+    }
+    assert_eq!(p.submitted, Some(1));
+    let turn = p.say("このまま提出する");
+    assert_eq!(turn.event, None, "no identical 第2版");
+    assert!(p.last().contains("回答が変わっていない"), "{}", p.last());
+    p.say("修正 2");
+    p.say("・もう一つの成果");
+    p.say("提出");
+    assert_eq!(p.submitted, Some(2), "a change is submitted again");
+}
+
+#[test]
+fn a_row_of_separators_alone_is_not_a_row() {
+    let mut p = Person::new("jizen-kadai");
+    let turn = p.say("｜");
+    assert!(
+        turn.messages.iter().any(|m| m.text.contains("空の行")),
+        "{:?}",
+        turn.messages
+    );
+    assert!(p.answers.get("goals").is_none());
 }
