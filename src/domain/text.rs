@@ -194,6 +194,16 @@ pub fn is_katakana(s: &str) -> bool {
             .all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '\u{30FD}' | '\u{30FE}'))
 }
 
+/// A title in quotation marks: 「…」, or 『…』 when it holds 「」 itself (「AD合同会議「事前課題」」
+/// reads as 『AD合同会議「事前課題」』).
+pub fn quoted(title: &str) -> String {
+    if title.contains('「') {
+        format!("『{title}』")
+    } else {
+        format!("「{title}」")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,15 +253,5 @@ mod tests {
         assert_eq!(truncate_chars("障害者支援", 2), "障害");
         assert_eq!(truncate_chars("ab", 5), "ab");
         assert_eq!(char_len("ピア"), 2);
-    }
-}
-
-/// A title in quotation marks: 「…」, or 『…』 when it holds 「」 itself (「AD合同会議「事前課題」」
-/// reads as 『AD合同会議「事前課題」』).
-pub fn quoted(title: &str) -> String {
-    if title.contains('「') {
-        format!("『{title}』")
-    } else {
-        format!("「{title}」")
     }
 }

@@ -574,5 +574,5 @@ fn a_row_of_separators_alone_is_not_a_row() {
         "{:?}",
         turn.messages
     );
-    assert!(p.answers.get("goals").is_none());
+    assert!(!p.answers.contains_key("goals"));
 }
