@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -15,7 +14,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let cli = nimo::cli::Cli::parse();
+    let cli = match nimo::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -28,6 +30,18 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(nimo::cli::run(cli)) {
         Ok(code) => code,
+        // The reader went away (`nimo export --jsonl | head`): nothing is wrong.
+        Err(e)
+            if e.chain().any(|c| {
+                let kind = c
+                    .downcast_ref::<std::io::Error>()
+                    .map(std::io::Error::kind)
+                    .or_else(|| c.downcast_ref::<serde_json::Error>()?.io_error_kind());
+                kind == Some(std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             // The causes go to the log (stderr); the person reads one line in Japanese.
             tracing::error!(error = %format!("{e:#}"), "nimo failed");

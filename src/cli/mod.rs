@@ -7,6 +7,9 @@ pub mod chat;
 mod commands;
 pub mod render;
 mod reply;
+mod usage;
+
+pub use usage::parse;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -25,10 +28,10 @@ use render::Emphasis;
     about = "にも包括の資料を検索し、事前課題の提出を支えるアシスタント"
 )]
 pub struct Cli {
-    /// Where the database and the search index live.
+    /// データベースと検索索引を置くフォルダ
     #[arg(long, env = "NIMO_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
-    /// A lexicon directory laid out like the repository's index/ (instead of the built-in one).
+    /// 語彙フォルダ（index/ と同じ構成。組み込みの語彙の代わりに使う）
     #[arg(long, env = "NIMO_LEXICON_DIR", global = true)]
     pub lexicon: Option<PathBuf>,
     #[command(subcommand)]
@@ -37,141 +40,159 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read documents (files, or directories of .txt files) into the database and index.
+    /// 資料を取り込む（ファイル、またはフォルダ）
     Ingest {
+        /// 取り込むファイルまたはフォルダ
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Re-read files even when unchanged.
+        /// 変更のないファイルも読み直す（大きく減る内容への置き換えも認める）
         #[arg(long)]
         force: bool,
     },
-    /// Ask a question (Japanese), e.g. 「神奈川県のピアサポーター」.
+    /// 質問する（例: 「神奈川県のピアサポーター」）
     Ask {
-        /// The question; several words are joined with spaces.
+        /// 質問（複数の語は空白でつなげます）
         query: Vec<String>,
-        /// Only this region and the regions inside it (e.g. 東京都, 名古屋市, 津軽圏域).
+        /// この地域と、その中の地域だけ（例: 東京都、名古屋市、津軽圏域）
         #[arg(long)]
         region: Option<String>,
-        /// Only passages on this topic (id, name or synonym; see `nimo topics`).
+        /// このテーマの文章だけ（ID・名前・同義語。nimo topics で一覧）
         #[arg(long)]
         topic: Option<String>,
-        /// Only this fiscal year (2021, R3, 令和3年度).
+        /// この年度だけ（2021、R3、令和3年度）
         #[arg(long)]
         year: Option<String>,
+        /// 表示する件数
         #[arg(long, default_value_t = 5)]
         limit: usize,
+        /// 何件目から表示するか（0 から）
         #[arg(long, default_value_t = 0)]
         offset: usize,
-        /// Machine-readable output.
+        /// JSON で出力する
         #[arg(long)]
         json: bool,
     },
-    /// List every region with its prefecture and number of passages.
+    /// 資料のある地域の一覧（都道府県・文章の数）
     Regions {
+        /// JSON で出力する
         #[arg(long)]
         json: bool,
     },
-    /// List the topics of the taxonomy.
+    /// テーマの一覧
     Topics,
-    /// Write every indexed passage, one JSON object per line.
+    /// すべての文章を書き出す（1行に1つの JSON）
     Export {
+        /// JSON Lines で書き出す（今はこの形式だけ）
         #[arg(long, required = true)]
         jsonl: bool,
-        /// Write to this file instead of standard output.
+        /// 標準出力の代わりにこのファイルへ書く
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Show how a file would be read (sheets, regions, sections) without storing it.
-    Inspect { path: PathBuf },
-    /// Remove documents by id (their file name).
+    /// ファイルがどう読まれるかを表示する（シート・地域・項目。取り込まない）
+    Inspect {
+        /// 調べるファイル
+        path: PathBuf,
+    },
+    /// 資料を削除する（ID＝ファイル名）
     Remove {
+        /// 削除する資料の ID（ファイル名）
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Chat in the terminal: ask questions as you would in Discord, fill in 事前課題.
+    /// ターミナルで会話する：Discord と同じように質問し、事前課題を入力する
     Chat {
-        /// Who is chatting (a name, or discord:ID), for 事前課題.
+        /// 話している人（名前、または discord:ID）。事前課題の入力に使います
         #[arg(long = "as")]
         as_person: Option<String>,
     },
-    /// Run the Discord bot (the default when DISCORD_TOKEN is set).
+    /// Discord ボットとして動かす（DISCORD_TOKEN があるときの既定）
     Bot,
-    /// 事前課題 forms: list them, or load a new version from a TOML file.
+    /// 事前課題のフォーム：一覧、TOML ファイルから新しい版を登録
     #[command(subcommand)]
     Form(FormCommand),
-    /// Meetings: create one, list them, export their submissions.
+    /// 会議：作成・変更・一覧・提出状況・リマインダー・書き出し
     #[command(subcommand)]
     Meeting(Box<MeetingCommand>),
-    /// People and their roles (staff of a region, organizer, advisor).
+    /// 利用者と役割（地域の担当者・主催者・アドバイザー）
     #[command(subcommand)]
     People(PeopleCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum FormCommand {
-    /// Every form version nimo has.
+    /// 登録されているフォームの版の一覧
     List,
-    /// Load a form version from a TOML file (see forms/ for the format).
-    Load { file: PathBuf },
+    /// TOML ファイルからフォームの版を登録する（書き方は forms/ を参照）
+    Load {
+        /// フォーム定義の TOML ファイル
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MeetingCommand {
-    /// Create a meeting, e.g. --name "令和３年度 第１回 AD合同会議" --form jichitai-sheet --deadline "2021-06-30 17:00".
+    /// 会議を作成する（例: --name "令和３年度 第１回 AD合同会議" --form jichitai-sheet --deadline "2021-06-30 17:00"）
     Create {
+        /// 会議名（例: 令和３年度 第２回 AD合同会議）
         #[arg(long)]
         name: String,
-        /// Form id, optionally with @version (latest version otherwise).
+        /// フォームの ID（@版 を付けなければ最新の版）
         #[arg(long)]
         form: String,
-        /// Submission deadline, Japan time: "YYYY-MM-DD HH:MM" (a date alone means 23:59).
+        /// 提出の締切（日本時間 "YYYY-MM-DD HH:MM"。日付だけなら 23:59）
         #[arg(long)]
         deadline: String,
-        /// Fiscal year the meeting is about (2021, R3, 令和3年度).
+        /// 会議の対象年度（2021、R3、令和3年度）
         #[arg(long)]
         fiscal_year: Option<String>,
-        /// Day of the meeting (YYYY-MM-DD).
+        /// 開催日（YYYY-MM-DD）
         #[arg(long)]
         date: Option<String>,
         #[command(flatten)]
         setup: SetupArgs,
     },
-    /// Change a meeting: name, dates, form version, participants, organizers, reminders.
-    /// A new deadline reschedules the reminders that have not been sent.
+    /// 会議を変更する：名前・日付・フォームの版・参加地域・主催者・リマインダー。
+    /// 締切を変えると、まだ送っていないリマインダーの予定も移ります
     Edit {
+        /// 会議番号
         id: MeetingId,
+        /// 新しい会議名
         #[arg(long)]
         name: Option<String>,
-        /// New submission deadline, Japan time.
+        /// 新しい締切（日本時間）
         #[arg(long)]
         deadline: Option<String>,
+        /// 会議の対象年度（2021、R3、令和3年度）
         #[arg(long)]
         fiscal_year: Option<String>,
+        /// 開催日（YYYY-MM-DD）
         #[arg(long)]
         date: Option<String>,
-        /// Another version of the form (only before anyone has started).
+        /// フォームの別の版（まだ誰も入力を始めていないときだけ）
         #[arg(long)]
         form_version: Option<String>,
-        /// Add one participating region (repeatable).
+        /// 参加地域を一つ加える（繰り返し指定できます）
         #[arg(long = "add-region")]
         add_region: Vec<String>,
-        /// Remove one participating region (repeatable).
+        /// 参加地域を一つ外す（繰り返し指定できます）
         #[arg(long = "remove-region")]
         remove_region: Vec<String>,
         #[command(flatten)]
         setup: SetupArgs,
     },
-    /// Where each region stands, and the reminder schedule.
-    Status {
-        id: MeetingId,
-    },
-    /// Send the reminders that are due now. Without Discord they are printed here (for
-    /// people registered in the terminal); the bot sends them by itself.
+    /// 各地域の提出状況とリマインダーの予定
+    Status { id: MeetingId },
+    /// いま送るべきリマインダーを送る。ターミナルで登録した人の分をここに表示します
+    /// （Discord の利用者の分はボットが送ります）
     Remind,
+    /// 会議の一覧
     List,
-    /// Write every submitted form of a meeting: meeting-ID.md, .csv (Excel-ready), .xlsx.
+    /// 会議の提出をすべて書き出す：meeting-番号.md、.csv（Excel 用）、.xlsx
     Export {
+        /// 会議番号
         id: MeetingId,
+        /// 書き出し先のフォルダ
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
@@ -180,57 +201,62 @@ pub enum MeetingCommand {
 /// Who takes part in a meeting and how it reminds them.
 #[derive(Debug, clap::Args, Default)]
 pub struct SetupArgs {
-    /// Participating regions, comma-separated (replaces the list): 世田谷区,葛飾区.
+    /// 参加地域（カンマ区切り。一覧を置き換えます）: 世田谷区,葛飾区
     #[arg(long)]
     pub regions: Option<String>,
-    /// Organizers, comma-separated: discord:123,事務局 (they get digests and flags).
+    /// 主催者（カンマ区切り）: discord:123,事務局（提出状況のまとめと連絡を受け取ります）
     #[arg(long)]
     pub organizers: Option<String>,
-    /// Discord channel id for fallbacks and digests ("" to remove).
+    /// 会議の Discord チャンネル ID（DM が届かないときの投稿先。"" で削除）
     #[arg(long)]
     pub channel: Option<String>,
-    /// Reminder ladder: 7d,3d,1d,day,overdue (Nd before, on the day, after the deadline).
+    /// リマインダーの段階: 7d,3d,1d,day,overdue（N日前・当日・締切後）
     #[arg(long)]
     pub ladder: Option<String>,
-    /// Time of day for the ladder's reminders, Japan time (default 09:00).
+    /// リマインダーを送る時刻（日本時間、既定 09:00）
     #[arg(long)]
     pub at: Option<String>,
-    /// Quiet hours, Japan time, e.g. 20:00-08:00.
+    /// 送らない時間帯（日本時間。例: 20:00-08:00）
     #[arg(long)]
     pub quiet: Option<String>,
-    /// No reminders at weekends either (true/false).
+    /// 土日にも送らない（true/false）
     #[arg(long)]
     pub quiet_weekends: Option<bool>,
-    /// No reminders on public holidays and 12/29–1/3 (true/false; default true).
+    /// 祝日と年末年始（12/29〜1/3）に送らない（true/false、既定 true）
     #[arg(long)]
     pub quiet_holidays: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PeopleCommand {
-    /// Give someone a role: --role staff --region 世田谷区, --role organizer, --role advisor.
+    /// 役割を与える: --role staff --region 世田谷区、--role organizer、--role advisor
     Grant {
-        /// A name (a terminal user) or discord:USER_ID.
+        /// 名前（ターミナルの利用者）または discord:ユーザーID
         person: String,
+        /// 役割: staff（担当者）・organizer（主催者）・advisor（アドバイザー）
         #[arg(long)]
         role: String,
+        /// 担当する地域（staff のとき）
         #[arg(long)]
         region: Option<String>,
-        /// Display name (defaults to the name given).
+        /// 表示名（省略すると指定した名前）
         #[arg(long)]
         name: Option<String>,
     },
-    /// Take a role away: --role staff --region 世田谷区 (a staff member who moved on).
+    /// 役割を取り消す: --role staff --region 世田谷区（異動した担当者など）
     Revoke {
-        /// A name (a terminal user) or discord:USER_ID.
+        /// 名前（ターミナルの利用者）または discord:ユーザーID
         person: String,
+        /// 役割: staff（担当者）・organizer（主催者）・advisor（アドバイザー）
         #[arg(long)]
         role: String,
+        /// 担当する地域（staff のとき）
         #[arg(long)]
         region: Option<String>,
     },
+    /// 利用者と役割の一覧
     List,
-    /// Staff requests waiting for an organizer.
+    /// 主催者の承認待ちの担当申請
     Pending,
 }
 

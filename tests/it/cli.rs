@@ -589,3 +589,57 @@ fn a_truncated_copy_does_not_replace_a_whole_document() {
     assert!(out.status.success());
     assert!(passages(&data) < before, "taken when forced");
 }
+
+/// The command line speaks Japanese when it is used wrongly, answers in JSON when JSON was
+/// asked for, and says nothing when its reader goes away.
+#[test]
+fn mistakes_on_the_command_line_are_explained_in_japanese() {
+    let tmp = with_corpus();
+    let data = tmp.path();
+    for (args, expected) in [
+        (&["--bogus"][..], "「--bogus」というオプションはありません"),
+        (
+            &["meeting", "nothing"][..],
+            "「nothing」というコマンドはありません",
+        ),
+        (
+            &["ask", "--limit", "abc", "x"][..],
+            "の値「abc」を読み取れません",
+        ),
+        (&["meeting", "create"][..], "を指定してください"),
+    ] {
+        let out = nimo(data, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(expected), "{args:?}: {said}");
+        assert!(!said.contains("error:"), "no English: {said}");
+    }
+    let help = stdout(&nimo(data, &["--help"]));
+    assert!(
+        help.contains("使い方:") && help.contains("コマンド:"),
+        "{help}"
+    );
+
+    let out = nimo(data, &["ask", "ピア", "--year", "いつか", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        json(&out)["error"]
+            .as_str()
+            .unwrap()
+            .contains("年度「いつか」")
+    );
+
+    // `nimo export --jsonl | head -1`: the pipe closes early, nimo ends quietly.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nimo"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["export", "--jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("エラー"));
+}

@@ -24,8 +24,10 @@ pub async fn run(app: &App, o: Options, out: &mut impl Write) -> anyhow::Result<
         Some(y) => match parse_fiscal_year(y) {
             Some(y) => Some(y),
             None => {
-                eprintln!("年度「{y}」を読み取れませんでした（例: 2021、R3、令和3年度）。");
-                return Ok(ExitCode::from(2));
+                let e = AppError::refused(format!(
+                    "年度「{y}」を読み取れませんでした（例: 2021、R3、令和3年度）。"
+                ));
+                return failed(e, o.json, out);
             }
         },
         None => None,
@@ -52,14 +54,25 @@ pub async fn run(app: &App, o: Options, out: &mut impl Write) -> anyhow::Result<
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(AppError::Problem(p)) if o.json => {
-            serde_json::to_writer(
-                &mut *out,
-                &serde_json::json!({"error": p.to_string(), "hits": []}),
-            )?;
-            writeln!(out)?;
-            Ok(ExitCode::from(2))
-        }
-        Err(e) => reply::exit_for(&mut std::io::stderr(), e),
+        Err(e) => failed(e, o.json, out),
     }
+}
+
+/// A question that got no answer: in JSON when JSON was asked for (a script reads it),
+/// otherwise in words on stderr.
+fn failed(e: AppError, json: bool, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    if !json {
+        return reply::exit_for(&mut std::io::stderr(), e);
+    }
+    let internal = matches!(e, AppError::Internal { .. });
+    let message = match &e {
+        AppError::Problem(p) => p.to_string(),
+        other => reply::say(other).trim_end().to_string(),
+    };
+    serde_json::to_writer(
+        &mut *out,
+        &serde_json::json!({"error": message, "hits": []}),
+    )?;
+    writeln!(out)?;
+    Ok(ExitCode::from(if internal { 1 } else { 2 }))
 }
