@@ -154,6 +154,11 @@ async fn mentions_dms_and_other_bots() {
     assert!(body["nonce"].as_str().is_some() && body["enforce_nonce"] == true);
     let text = embeds_text(body);
     assert!(text.contains("住まい"), "{text}");
+    // Answered in milliseconds: no 「入力中…」 spent against the rate limits.
+    assert!(
+        fake.requests_to("POST", &format!("/channels/{CHANNEL_ID}/typing"))
+            .is_empty()
+    );
 
     // A DM needs no mention.
     fake.user_message(
