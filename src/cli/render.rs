@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
-use crate::app::library::{Answer, IngestReport};
+use crate::app::library::{Answer, FigureTable, IngestReport};
 use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, RegionDirectory, describe_filters};
+use crate::domain::search::results::Hit;
 
 /// How matched words are emphasized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,37 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     for note in &answer.notes {
         let _ = writeln!(out, "※ {note}");
     }
+    let (open, close) = emphasis.marks();
+    if let Some(table) = &answer.figures {
+        figures(&mut out, &subject, table);
+        if !answer.places.is_empty() || r.hits.is_empty() {
+            return out;
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "関連する記述:");
+        hits(&mut out, answer, (open, close));
+        return out;
+    }
+    if !answer.places.is_empty() {
+        let _ = writeln!(out, "{subject}");
+        for place in &answer.places {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "■ {}", place.name);
+            if place.no_documents {
+                let _ = writeln!(out, "   {}の資料はまだありません。", place.name);
+            } else if place.unsaid {
+                let _ = writeln!(
+                    out,
+                    "   {}の資料には「{}」についての記載がありません。",
+                    place.name, u.request.text
+                );
+            }
+            for hit in &place.hits {
+                hit_lines(&mut out, None, hit, (open, close));
+            }
+        }
+        return out;
+    }
     if r.total == 0 {
         let _ = writeln!(out, "{subject}: 該当する資料は見つかりませんでした。");
         if !filters.is_empty() && !u.request.text.is_empty() {
@@ -47,8 +79,8 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     let _ = match r.page(u.request.offset) {
         Some((from, to)) => writeln!(
             out,
-            "{subject}: {}件（{from}〜{to}件目・{:.0}ms）",
-            r.total,
+            "{subject}: {}（{from}〜{to}件目・{:.0}ms）",
+            count(r),
             r.took.as_secs_f64() * 1000.0
         ),
         None => writeln!(
@@ -64,41 +96,98 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
         .request
         .expansions
         .iter()
+        .filter(|e| !e.topic.is_empty())
         .flat_map(|e| e.terms.iter())
         .collect();
     if !expanded.is_empty() {
         let words: Vec<&str> = expanded.iter().take(6).map(|s| s.as_str()).collect();
         let _ = writeln!(out, "関連語も検索: {}", words.join("・"));
     }
-    let (open, close) = emphasis.marks();
-    for (i, hit) in r.hits.iter().enumerate() {
-        let p = &hit.passage;
-        let year = p
-            .fiscal_year
-            .map(era_label)
-            .unwrap_or_else(|| "年度不明".into());
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "{}. {} ｜ {} ｜ {}",
-            u.request.offset.saturating_add(i + 1),
-            p.region.name,
-            p.section,
-            year
-        );
-        let _ = writeln!(
-            out,
-            "   {}",
-            hit.snippet.marked(open, close, |s| s.to_string())
-        );
-        let _ = writeln!(out, "   出典: {}（{}）", p.doc_title, p.doc);
-    }
+    hits(&mut out, answer, (open, close));
     if r.more {
         let _ = writeln!(out);
         let to = u.request.offset.saturating_add(r.hits.len());
         let _ = writeln!(out, "続きがあります（{}件中{to}件まで表示）。", r.total);
     }
     out
+}
+
+/// 「12件」, or 「3件（一部の語に一致するものを含め 70件）」.
+pub fn count(r: &crate::domain::search::results::SearchResults) -> String {
+    if r.complete > 0 && r.complete < r.total {
+        format!(
+            "{}件（一部の語に一致するものを含め{}件）",
+            r.complete, r.total
+        )
+    } else {
+        format!("{}件", r.total)
+    }
+}
+
+fn figures(out: &mut String, subject: &str, table: &FigureTable) {
+    let _ = writeln!(out, "{subject}");
+    if table.rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "当てはまる地域はありません（基礎情報に記載のある地域の中で）。"
+        );
+    }
+    for row in &table.rows {
+        let _ = writeln!(
+            out,
+            "・{}: {} {}",
+            row.region,
+            row.figure.label,
+            row.figure.value_text()
+        );
+        match &row.source {
+            Some(source) => {
+                let _ = writeln!(out, "   出典: {source}・基礎情報");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "   {}の資料には{}の記載がありません。",
+                    row.region, row.figure.label
+                );
+            }
+        }
+    }
+    if !table.unstated.is_empty() {
+        let _ = writeln!(
+            out,
+            "※ 記載なしの地域（{}地域）は含めていません: {}",
+            table.unstated.len(),
+            table.unstated.join("、")
+        );
+    }
+}
+
+fn hits(out: &mut String, answer: &Answer, marks: (&str, &str)) {
+    let offset = answer.understood.request.offset;
+    for (i, hit) in answer.results.hits.iter().enumerate() {
+        hit_lines(out, Some(offset.saturating_add(i + 1)), hit, marks);
+    }
+}
+
+fn hit_lines(out: &mut String, number: Option<usize>, hit: &Hit, (open, close): (&str, &str)) {
+    let p = &hit.passage;
+    let year = p
+        .fiscal_year
+        .map(era_label)
+        .unwrap_or_else(|| "年度不明".into());
+    let _ = writeln!(out);
+    let head = format!("{} ｜ {} ｜ {}", p.region.display(), p.section, year);
+    let _ = match number {
+        Some(n) => writeln!(out, "{n}. {head}"),
+        None => writeln!(out, "   {head}"),
+    };
+    let _ = writeln!(
+        out,
+        "   {}",
+        hit.snippet.marked(open, close, |s| s.to_string())
+    );
+    let _ = writeln!(out, "   出典: {}", p.doc_title);
 }
 
 pub fn problem(p: &QueryProblem) -> String {

@@ -19,6 +19,8 @@ pub struct YearMention {
     pub span: Range<usize>,
     /// True for 〜年度 (explicitly a fiscal year), false for a date or a bare era year.
     pub explicit_fiscal: bool,
+    /// The calendar year and month of a date (「R3年4月」 → 2021, 4).
+    pub month: Option<(i32, u32)>,
 }
 
 fn era_base(era: &str) -> Option<i32> {
@@ -99,6 +101,7 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
             },
             span: whole.range(),
             explicit_fiscal,
+            month: month.map(|m| (year, m)),
         });
     }
     for caps in WESTERN_RE.captures_iter(text) {
@@ -123,6 +126,7 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
             },
             span: whole.range(),
             explicit_fiscal,
+            month: month.map(|m| (year, m)),
         });
     }
     found.sort_by_key(|m| m.span.start);

@@ -86,6 +86,53 @@ impl Normalizer {
     }
 }
 
+/// Words a person wrote in hiragana that the documents write in katakana
+/// (「あうとりーち」 → 「アウトリーチ」): wherever a run of hiragana, read as katakana,
+/// spells one of `known` (katakana words of at least three characters), that part is
+/// rewritten. Other hiragana is left alone.
+pub fn katakana_known_words(text: &str, known: &[String]) -> String {
+    let is_hira = |c: char| matches!(c, '\u{3041}'..='\u{3096}' | 'ー');
+    let to_kata = |c: char| match c {
+        '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+        _ => c,
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_hira(chars[i]) || (i > 0 && is_hira(chars[i - 1])) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < chars.len() && is_hira(chars[end]) {
+            end += 1;
+        }
+        let run: Vec<char> = chars[i..end].iter().map(|&c| to_kata(c)).collect();
+        let mut j = 0;
+        while j < run.len() {
+            let rest: String = run[j..].iter().collect();
+            let best = known
+                .iter()
+                .filter(|w| w.chars().count() >= 3 && rest.starts_with(w.as_str()))
+                .max_by_key(|w| w.len());
+            match best {
+                Some(w) => {
+                    out.push_str(w);
+                    j += w.chars().count();
+                }
+                None => {
+                    out.push(chars[i + j]);
+                    j += 1;
+                }
+            }
+        }
+        i = end;
+    }
+    out
+}
+
 /// NFKC of a string.
 pub fn nfkc(text: &str) -> String {
     text.nfkc().collect()
@@ -201,6 +248,29 @@ pub fn quoted(title: &str) -> String {
         format!("『{title}』")
     } else {
         format!("「{title}」")
+    }
+}
+
+#[cfg(test)]
+mod kana_tests {
+    use super::katakana_known_words;
+
+    #[test]
+    fn hiragana_spellings_of_known_words() {
+        let known = vec!["アウトリーチ".to_string(), "ピアサポーター".to_string()];
+        assert_eq!(
+            katakana_known_words("あうとりーちやってるとこ", &known),
+            "アウトリーチやってるとこ"
+        );
+        assert_eq!(
+            katakana_known_words("世田谷のぴあさぽーたー", &known),
+            "世田谷のピアサポーター"
+        );
+        assert_eq!(
+            katakana_known_words("世田谷 ぴあさぽーたー", &known),
+            "世田谷 ピアサポーター"
+        );
+        assert_eq!(katakana_known_words("ありますか", &known), "ありますか");
     }
 }
 

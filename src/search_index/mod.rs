@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -24,16 +26,18 @@ use tantivy::{
 };
 
 use crate::analysis::JapaneseAnalyzer;
+use crate::domain::era::find_years;
 use crate::domain::ports::{IndexError, IndexState, PassageIndex};
 use crate::domain::search::passage::{Document, Passage};
 use crate::domain::search::query::SearchRequest;
 use crate::domain::search::results::{Hit, SearchResults};
 use crate::domain::search::snippet::{SNIPPET_CHARS, Snippet};
+use crate::domain::text::nfkc;
 use tokenizer::{BIGRAM, JapaneseTokenizer, MORPH};
 
 /// Bumped whenever the schema or the analysis changes in a way the lexicon fingerprint
 /// does not capture; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "nimo-index-4";
+const SCHEMA_VERSION: &str = "nimo-index-5";
 
 /// How much each kind of match counts. Morphological matches are precise; bigram matches
 /// find words inside compounds (ピア in ピアサポーター); topic synonyms widen the search.
@@ -43,6 +47,12 @@ const BOOST_SECTION: f32 = 0.5;
 const BOOST_PHRASE: f32 = 1.5;
 const BOOST_EXPANSION: f32 = 0.6;
 const BOOST_TOPIC_TAG: f32 = 0.8;
+/// What meeting one part of a question adds to a passage's score: more than any match
+/// score, so passages meeting more parts always rank first.
+const COVER: f32 = 10_000.0;
+/// A part of a question mentioned by more than this share of the passages searched does
+/// not decide which passages rank first.
+const COMMON_PART: f64 = 0.3;
 /// Candidates read before the per-region cap and paging.
 const CANDIDATES: usize = 400;
 /// Passages listed at most for a filter without words.
@@ -55,6 +65,9 @@ struct Fields {
     region_path: Field,
     topics: Field,
     year: Field,
+    /// Fiscal years the passage or its section title speaks of (「平成27年度に…」,
+    /// 「令和3年度の取組方針」), besides the year of its document.
+    years_mentioned: Field,
     sort_key: Field,
     region_hash: Field,
     body: Field,
@@ -78,6 +91,7 @@ fn schema() -> (Schema, Fields) {
         region_path: b.add_text_field("region_path", STRING),
         topics: b.add_text_field("topics", STRING),
         year: b.add_i64_field("fiscal_year", INDEXED | FAST),
+        years_mentioned: b.add_i64_field("years_mentioned", INDEXED),
         sort_key: b.add_u64_field("sort_key", FAST),
         region_hash: b.add_u64_field("region_hash", FAST),
         body: b.add_text_field("body", text(MORPH)),
@@ -200,6 +214,19 @@ impl TantivyIndex {
         if let Some(y) = p.fiscal_year {
             d.add_i64(f.year, i64::from(y));
         }
+        let mut mentioned: std::collections::BTreeSet<i32> = find_years(&nfkc(&p.section))
+            .into_iter()
+            .chain(find_years(&nfkc(&p.text)))
+            .map(|m| m.fiscal_year)
+            .collect();
+        if let Some(y) = p.fiscal_year
+            && self.analyzer.lexicon().about_next_year(&p.section)
+        {
+            mentioned.insert(y + 1);
+        }
+        for y in mentioned {
+            d.add_i64(f.years_mentioned, i64::from(y));
+        }
         d.add_u64(f.sort_key, sort_key(p));
         d.add_u64(f.region_hash, region_hash(p));
         d.add_text(f.body, &p.text);
@@ -299,10 +326,20 @@ impl TantivyIndex {
             out.push(Box::new(BooleanQuery::new(any)));
         }
         if let Some(y) = req.fiscal_year {
-            out.push(Box::new(TermQuery::new(
-                Term::from_field_i64(f.year, i64::from(y)),
-                IndexRecordOption::Basic,
-            )));
+            // The documents of that year, and passages speaking of it.
+            let year = |field: Field| -> (Occur, Box<dyn Query>) {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_i64(field, i64::from(y)),
+                        IndexRecordOption::Basic,
+                    )),
+                )
+            };
+            out.push(Box::new(BooleanQuery::new(vec![
+                year(f.year),
+                year(f.years_mentioned),
+            ])));
         }
         if let Some(t) = &req.topic {
             out.push(Box::new(TermQuery::new(
@@ -354,9 +391,106 @@ impl TantivyIndex {
         }
     }
 
-    /// What the words of a request mean for scoring (no filters).
-    fn content_query(&self, req: &SearchRequest) -> Option<(Box<dyn Query>, Highlighter)> {
+    /// The parts of a question that an answer must speak of: each content word of the
+    /// question, together with the topic it names (its tag and its other words), so that
+    /// 「自殺対策と連携」 is three parts and 「ピアサポーターの交流会」 two, the first of
+    /// which a passage may meet by saying ピア相談 instead.
+    fn concepts(&self, req: &SearchRequest, terms: &[crate::analysis::Term]) -> Vec<Concept> {
         let f = &self.fields;
+        let mut concepts: Vec<Concept> = Vec::new();
+        let mut owner_of_term: Vec<Option<usize>> = vec![None; terms.len()];
+        for e in &req.expansions {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            if !e.topic.is_empty() {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.topics, &e.topic),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+            for synonym in e.terms.iter().chain(&e.found) {
+                if let Some(q) = self.bigram_query(synonym) {
+                    clauses.push((Occur::Should, q));
+                }
+            }
+            let index = concepts.len();
+            let label = e.found.first().cloned().unwrap_or_default();
+            let mut span: Option<(usize, usize)> = None;
+            for (i, t) in terms.iter().enumerate() {
+                if owner_of_term[i].is_none()
+                    && e.found
+                        .iter()
+                        .any(|w| w.contains(&t.surface) || w.contains(&t.text))
+                {
+                    owner_of_term[i] = Some(index);
+                    clauses.extend(self.term_clauses(t));
+                    span = Some(match span {
+                        Some((s, e)) => (s.min(t.start), e.max(t.end)),
+                        None => (t.start, t.end),
+                    });
+                }
+            }
+            concepts.push(Concept {
+                label,
+                span,
+                query: Box::new(BooleanQuery::new(clauses)),
+            });
+        }
+        for (i, t) in terms.iter().enumerate() {
+            if owner_of_term[i].is_some()
+                || concepts
+                    .iter()
+                    .any(|c| c.label == t.surface || c.label == t.text)
+            {
+                continue;
+            }
+            concepts.push(Concept {
+                label: t.surface.clone(),
+                span: Some((t.start, t.end)),
+                query: Box::new(BooleanQuery::new(self.term_clauses(t))),
+            });
+        }
+        concepts
+    }
+
+    /// Where one word of a question may be found: as a word, inside a compound, in a
+    /// section title.
+    fn term_clauses(&self, t: &crate::analysis::Term) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = vec![
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.body, &t.text),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.section, &t.text),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ];
+        if t.surface.chars().count() >= 2
+            && let Some(q) = self.bigram_query(&t.surface)
+        {
+            out.push((Occur::Should, q));
+        }
+        out
+    }
+
+    /// What the words of a request mean for scoring (no filters): passages that speak of
+    /// every part of the question first (each part met adds the same large constant),
+    /// then by how well they match (BM25 over words, compounds, phrases and synonyms).
+    fn content_query(&self, req: &SearchRequest) -> Content {
+        let f = &self.fields;
+        if req.text.trim().is_empty() {
+            return Content::List;
+        }
         let terms = self.analyzer.query_terms(&req.text);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut hl = Highlighter::default();
@@ -391,30 +525,21 @@ impl TantivyIndex {
         {
             should.push(boost(q, BOOST_PHRASE));
         }
-        if terms.is_empty() && !req.text.trim().is_empty() {
-            // Nothing survived analysis (a question of only common words, or symbols):
-            // fall back to the raw characters.
-            let raw: String = req.text.chars().filter(|c| c.is_alphanumeric()).collect();
-            if let Some(q) = self.bigram_query(&raw) {
-                should.push(boost(q, BOOST_BIGRAM));
-                hl.add(
-                    &self
-                        .analyzer
-                        .lexicon()
-                        .normalizer
-                        .normalize(&raw)
-                        .to_lowercase(),
-                );
-            }
+        if terms.is_empty() && req.expansions.is_empty() {
+            // Only the frame of a question (「何をしましたか」), or words too common to
+            // mean anything: what it is about is in its filters.
+            return Content::Frame;
         }
         for e in &req.expansions {
-            should.push(boost(
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.topics, &e.topic),
-                    IndexRecordOption::Basic,
-                )),
-                BOOST_TOPIC_TAG,
-            ));
+            if !e.topic.is_empty() {
+                should.push(boost(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.topics, &e.topic),
+                        IndexRecordOption::Basic,
+                    )),
+                    BOOST_TOPIC_TAG,
+                ));
+            }
             for synonym in &e.terms {
                 let syn_terms = self.analyzer.query_terms(synonym);
                 if let Some(q) = self.morph_phrase(&syn_terms) {
@@ -427,13 +552,19 @@ impl TantivyIndex {
             }
         }
         if should.is_empty() {
-            if req.text.trim().is_empty() {
-                return None;
-            }
             // Words were asked for but none can be searched: match nothing, never list all.
-            return Some((Box::new(tantivy::query::EmptyQuery), hl));
+            return Content::Nothing;
         }
-        Some((Box::new(BooleanQuery::new(should)), hl))
+        let concepts = if terms.is_empty() {
+            Vec::new()
+        } else {
+            self.concepts(req, &terms)
+        };
+        Content::Words {
+            query: should,
+            highlighter: hl,
+            concepts,
+        }
     }
 
     fn listing(
@@ -470,9 +601,103 @@ impl TantivyIndex {
             more: req.offset.saturating_add(hits.len()) < total,
             hits,
             total,
+            complete: total,
+            missing: Vec::new(),
+            parts: 0,
             took: Default::default(),
         })
     }
+}
+
+/// How many parts of a question a passage must meet to answer it: all of two, all but
+/// one of up to five, three in five of a longer (pasted) question.
+fn required_parts(parts: usize) -> usize {
+    match parts {
+        0..=2 => parts,
+        3..=5 => parts - 1,
+        _ => (parts * 3).div_ceil(5),
+    }
+}
+
+/// Parts of a question checked one by one for being mentioned nowhere (a pasted
+/// paragraph has too many for that to mean anything).
+const MAX_PARTS_CHECKED: usize = 8;
+
+/// Figures written shortly after a matched word (「登録者は昨年度45名から46名」), for a
+/// question asking how many: they are marked, and the snippet moves to show them.
+fn numbers_after(text: &str, matched: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"[0-9０-９][0-9０-９,，.．]*\s*(?:人|名|件|か所|箇所|ヶ所|カ所|回|床|%|％|世帯|団体|病院|事業所)",
+        )
+        .expect("number pattern")
+    });
+    const NEAR: usize = 60;
+    NUMBER
+        .find_iter(text)
+        .filter(|m| {
+            matched
+                .iter()
+                .any(|(_, end)| *end <= m.start() && m.start() - end <= NEAR * 3)
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+/// One part of a question, and where it may be met.
+struct Concept {
+    /// As asked (「自殺」), for telling what no document mentions.
+    label: String,
+    /// Where the question says it (bytes of the request's text), when it does.
+    span: Option<(usize, usize)>,
+    query: Box<dyn Query>,
+}
+
+/// The labels of parts of a question, those written next to each other joined as they
+/// were written (「クライシス」「プラン」 → 「クライシスプラン」).
+fn labels(text: &str, parts: &[&Concept]) -> Vec<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for c in parts {
+        match c.span {
+            Some(span) => spans.push(span),
+            None => out.push(c.label.clone()),
+        }
+    }
+    spans.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in spans {
+        match merged.last_mut() {
+            Some(last) if text.get(last.1..s).is_some_and(|gap| gap.trim().is_empty()) => {
+                last.1 = last.1.max(e)
+            }
+            _ => merged.push((s, e)),
+        }
+    }
+    for (s, e) in merged {
+        if let Some(t) = text.get(s..e) {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+/// What the words of a request come to.
+enum Content {
+    /// No words: list the filtered passages.
+    List,
+    /// Only the frame of a question (「何をしましたか」): list when filtered, nothing
+    /// otherwise.
+    Frame,
+    /// Words that cannot be searched: nothing matches.
+    Nothing,
+    Words {
+        /// The match clauses (BM25); the parts' clauses are added once it is known
+        /// which parts are specific.
+        query: Vec<(Occur, Box<dyn Query>)>,
+        highlighter: Highlighter,
+        concepts: Vec<Concept>,
+    },
 }
 
 /// What to mark in a passage: the normalized words of the question (its surfaces, base
@@ -485,8 +710,10 @@ struct Highlighter {
 }
 
 impl Highlighter {
+    /// A word to mark. Single characters (者, 家) are left unmarked: marked everywhere
+    /// they occur they hide the words that matter.
     fn add(&mut self, word: &str) {
-        if word.chars().count() >= 2 || !word.is_ascii() {
+        if word.chars().count() >= 2 {
             self.words.insert(word.to_ascii_lowercase());
         }
     }
@@ -533,16 +760,68 @@ impl PassageIndex for TantivyIndex {
     fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let filters = self.filters(req);
-        let Some((content, highlighter)) = self.content_query(req) else {
-            let mut results = self.listing(req, filters)?;
-            results.took = started.elapsed();
-            return Ok(results);
+        let (content, highlighter, concepts) = match self.content_query(req) {
+            Content::List => {
+                let mut results = self.listing(req, filters)?;
+                results.took = started.elapsed();
+                return Ok(results);
+            }
+            Content::Frame if !filters.is_empty() => {
+                let mut results = self.listing(req, filters)?;
+                results.took = started.elapsed();
+                return Ok(results);
+            }
+            Content::Frame | Content::Nothing => (
+                vec![(
+                    Occur::Should,
+                    Box::new(tantivy::query::EmptyQuery) as Box<dyn Query>,
+                )],
+                Highlighter::default(),
+                Vec::new(),
+            ),
+            Content::Words {
+                query,
+                highlighter,
+                concepts,
+            } => (query, highlighter, concepts),
         };
         let searcher = self.reader.searcher();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            filters.into_iter().map(|q| (Occur::Must, q)).collect();
-        clauses.push((Occur::Must, content));
-        let query = BooleanQuery::new(clauses);
+        let must = |extra: Vec<Box<dyn Query>>| -> BooleanQuery {
+            BooleanQuery::new(
+                filters
+                    .iter()
+                    .map(|q| (Occur::Must, q.box_clone()))
+                    .chain(extra.into_iter().map(|q| (Occur::Must, q)))
+                    .collect(),
+            )
+        };
+        // How many passages within the filters mention each part. A part nothing mentions
+        // is missing; a part most passages mention (支援, 地域) says little about which
+        // passage answers, so only the others rank passages by how many they meet.
+        let mut content = content;
+        let mut mentions: Vec<usize> = Vec::with_capacity(concepts.len());
+        if concepts.len() >= 2 {
+            let within = if filters.is_empty() {
+                searcher.num_docs() as usize
+            } else {
+                searcher
+                    .search(&must(Vec::new()), &Count)
+                    .map_err(err("counting"))?
+            };
+            for c in &concepts {
+                let n = searcher
+                    .search(&must(vec![c.query.box_clone()]), &Count)
+                    .map_err(err("counting"))?;
+                mentions.push(n);
+                if n > 0 && (n as f64) <= COMMON_PART * within as f64 {
+                    content.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(c.query.box_clone(), COVER)),
+                    ));
+                }
+            }
+        }
+        let query = must(vec![Box::new(BooleanQuery::new(content))]);
         let want = req.offset.saturating_add(req.limit).max(1);
         let candidates = if req.per_region.is_some() {
             CANDIDATES.max(want * 4)
@@ -555,6 +834,40 @@ impl PassageIndex for TantivyIndex {
                 &(TopDocs::with_limit(candidates).order_by_score(), Count),
             )
             .map_err(err("searching"))?;
+
+        // How much of the question the documents answer: passages meeting (nearly) every
+        // part, and the parts nothing within the filters mentions at all.
+        let (complete, missing) = if concepts.len() <= 1 || total == 0 {
+            (total, Vec::new())
+        } else {
+            let required = required_parts(concepts.len());
+            let all = BooleanQuery::with_minimum_required_clauses(
+                concepts
+                    .iter()
+                    .map(|c| (Occur::Should, c.query.box_clone()))
+                    .collect(),
+                required,
+            );
+            let complete = searcher
+                .search(&must(vec![Box::new(all)]), &Count)
+                .map_err(err("counting"))?;
+            let missing: Vec<&Concept> = if concepts.len() <= MAX_PARTS_CHECKED {
+                concepts
+                    .iter()
+                    .zip(&mentions)
+                    .filter(|(_, n)| **n == 0)
+                    .map(|(c, _)| c)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (complete, labels(&req.text, &missing))
+        };
+        let missing = if total == 0 && concepts.len() <= 1 {
+            labels(&req.text, &concepts.iter().collect::<Vec<_>>())
+        } else {
+            missing
+        };
 
         // Keep at most `per_region` passages of a region in ranked order; the rest follow.
         // The region of a candidate comes from a fast field: no stored document is read
@@ -591,11 +904,14 @@ impl PassageIndex for TantivyIndex {
         let mut hits = Vec::with_capacity(req.limit);
         for (score, address) in order.into_iter().skip(req.offset).take(req.limit) {
             let passage = self.passage(&searcher, address)?;
-            let ranges = Highlighter::ranges(matcher.as_ref(), &self.analyzer, &passage.text);
+            let mut ranges = Highlighter::ranges(matcher.as_ref(), &self.analyzer, &passage.text);
+            if req.numbers {
+                ranges.extend(numbers_after(&passage.text, &ranges));
+            }
             let snippet = Snippet::make(&passage.text, &ranges, SNIPPET_CHARS);
             hits.push(Hit {
                 passage,
-                score,
+                score: score % COVER,
                 snippet,
             });
         }
@@ -603,6 +919,9 @@ impl PassageIndex for TantivyIndex {
             more: req.offset.saturating_add(hits.len()) < total,
             hits,
             total,
+            complete,
+            missing,
+            parts: concepts.len(),
             took: started.elapsed(),
         })
     }

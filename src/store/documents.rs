@@ -6,8 +6,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{Store, db_err, json_err};
-use crate::domain::ports::{DocumentStore, SourceFingerprint, SourcedDocument, StoreError};
-use crate::domain::search::passage::{Document, Passage, RegionSource};
+use crate::domain::ports::{
+    DocumentStore, FigureRecord, SourceFingerprint, SourcedDocument, StoreError,
+};
+use crate::domain::search::passage::{Document, Passage, RegionFigures, RegionSource};
 use crate::domain::search::query::KnownRegion;
 use crate::domain::search::region::{Region, RegionKind};
 
@@ -119,6 +121,26 @@ impl DocumentStore for Store {
                 .await
                 .map_err(db_err("inserting passage"))?;
             }
+            let mut ordinal = 0i64;
+            for rf in &d.figures {
+                let region = serde_json::to_string(&rf.region).map_err(json_err)?;
+                for f in &rf.figures {
+                    sqlx::query(
+                        "INSERT INTO figures (document_id, ordinal, region_key, region, figure_id, figure)
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&d.id)
+                    .bind(ordinal)
+                    .bind(rf.region.key())
+                    .bind(&region)
+                    .bind(&f.id)
+                    .bind(serde_json::to_string(f).map_err(json_err)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("inserting figure"))?;
+                    ordinal += 1;
+                }
+            }
         }
         let generation = Self::bump_generation(&mut tx).await?;
         tx.commit().await.map_err(db_err("commit"))?;
@@ -180,17 +202,51 @@ impl DocumentStore for Store {
             };
             by_doc.entry(doc).or_default().push(passage);
         }
+        let mut figures: HashMap<String, Vec<RegionFigures>> = HashMap::new();
+        for f in self.figures().await? {
+            let of_doc = figures.entry(f.document.clone()).or_default();
+            match of_doc.last_mut() {
+                Some(last) if last.region == f.region => last.figures.push(f.figure),
+                _ => of_doc.push(RegionFigures {
+                    region: f.region,
+                    figures: vec![f.figure],
+                }),
+            }
+        }
         docs.into_iter()
             .map(|r| {
                 let id: String = r.get("id");
                 Ok(Document {
                     passages: by_doc.remove(&id).unwrap_or_default(),
+                    figures: figures.remove(&id).unwrap_or_default(),
                     title: r.get("title"),
                     form: r.get("form"),
                     fiscal_year: r.get("fiscal_year"),
                     sheets: r.get::<i64, _>("sheets") as usize,
                     warnings: serde_json::from_str(r.get("warnings")).map_err(json_err)?,
                     id,
+                })
+            })
+            .collect()
+    }
+
+    async fn figures(&self) -> Result<Vec<FigureRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.document_id, d.title, d.fiscal_year, f.region, f.figure
+             FROM figures f JOIN documents d ON d.id = f.document_id
+             ORDER BY f.document_id, f.ordinal",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading figures"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(FigureRecord {
+                    document: r.get("document_id"),
+                    document_title: r.get("title"),
+                    fiscal_year: r.get("fiscal_year"),
+                    region: serde_json::from_str(r.get("region")).map_err(json_err)?,
+                    figure: serde_json::from_str(r.get("figure")).map_err(json_err)?,
                 })
             })
             .collect()

@@ -147,6 +147,7 @@ impl Assignments {
             fiscal_year: meeting.fiscal_year,
             sheets: 1,
             passages,
+            figures: Vec::new(),
             warnings: Vec::new(),
         }
     }

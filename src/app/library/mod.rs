@@ -6,7 +6,7 @@
 mod ask;
 mod regions;
 
-pub use ask::Answer;
+pub use ask::{Answer, FigureRow, FigureTable, PlaceAnswer};
 pub use regions::{DocumentSummary, RegionProfile, Roster, RosterEntry, SectionSummary};
 
 use std::collections::{BTreeSet, HashMap};
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppError;
 use crate::domain::ports::{
-    DocumentStore, IndexState, PassageIndex, SourceFingerprint, SourcedDocument,
+    DocumentStore, FigureRecord, IndexState, PassageIndex, SourceFingerprint, SourcedDocument,
 };
 use crate::domain::search::corpus;
 use crate::domain::search::lexicon::Lexicon;
@@ -69,6 +69,9 @@ pub struct Library {
     store: Arc<dyn DocumentStore>,
     index: Arc<dyn PassageIndex>,
     directory: RwLock<Arc<RegionDirectory>>,
+    /// Every region's basic figures (small: a few dozen per sheet), read with the
+    /// directory after every change.
+    figures: RwLock<Arc<Vec<FigureRecord>>>,
     publishing: Publishing,
 }
 
@@ -102,6 +105,7 @@ impl Library {
             store,
             index,
             directory: RwLock::new(Arc::default()),
+            figures: RwLock::new(Arc::default()),
             publishing: Publishing::default(),
         };
         library.ensure_index_current().await?;
@@ -155,7 +159,18 @@ impl Library {
         });
         *self.directory.write().expect("directory lock") =
             Arc::new(RegionDirectory::new(regions, &self.lexicon));
+        let mut figures = self.store.figures().await?;
+        figures.sort_by(|a, b| {
+            (a.region.key(), std::cmp::Reverse(a.fiscal_year))
+                .cmp(&(b.region.key(), std::cmp::Reverse(b.fiscal_year)))
+        });
+        *self.figures.write().expect("figures lock") = Arc::new(figures);
         Ok(())
+    }
+
+    /// Every region's basic figures, newest document first within a region.
+    pub fn figures(&self) -> Arc<Vec<FigureRecord>> {
+        self.figures.read().expect("figures lock").clone()
     }
 
     /// The regions with passages, in prefecture order.

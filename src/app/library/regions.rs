@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Library;
 use crate::app::AppError;
-use crate::domain::search::figures::{Figure, extract};
+use crate::domain::ports::FigureRecord;
 use crate::domain::search::passage::Passage;
 use crate::domain::search::query::{Expansion, KnownRegion, SearchRequest};
 use crate::domain::search::query::{QueryProblem, suggest_regions};
@@ -42,7 +42,8 @@ pub struct RegionProfile {
     pub inside: Vec<KnownRegion>,
     pub documents: Vec<DocumentSummary>,
     pub sections: Vec<SectionSummary>,
-    pub figures: Vec<Figure>,
+    /// The basic figures of its sheets (newest document first).
+    pub figures: Vec<FigureRecord>,
 }
 
 /// One region working on a topic.
@@ -91,7 +92,6 @@ impl Library {
             .collect();
         let mut documents: Vec<DocumentSummary> = Vec::new();
         let mut sections: Vec<SectionSummary> = Vec::new();
-        let mut basics = String::new();
         for p in own {
             if !documents.iter().any(|d| d.id == p.doc) {
                 documents.push(DocumentSummary {
@@ -100,10 +100,6 @@ impl Library {
                     form: p.form.clone(),
                     fiscal_year: p.fiscal_year,
                 });
-            }
-            if p.section == "基礎情報" {
-                basics.push_str(&p.text);
-                basics.push('\n');
             }
             match sections.iter_mut().find(|s| s.title == p.section) {
                 Some(s) => s.passages += 1,
@@ -120,7 +116,12 @@ impl Library {
             inside,
             documents,
             sections,
-            figures: extract(&basics),
+            figures: self
+                .figures()
+                .iter()
+                .filter(|f| f.region.key() == key)
+                .cloned()
+                .collect(),
         }))
     }
 
@@ -144,6 +145,7 @@ impl Library {
             topic: Some(topic.id.clone()),
             expansions: vec![Expansion {
                 topic: topic.id.clone(),
+                found: Vec::new(),
                 terms: self.lexicon.taxonomy.synonyms_of(&topic.id).to_vec(),
             }],
             regions: within.map(|k| vec![k.to_string()]).unwrap_or_default(),

@@ -33,7 +33,7 @@ async fn profile_of_a_ward_with_figures() {
     assert!(
         p.figures
             .iter()
-            .any(|f| f.label == "人口" && f.value == "920,471人")
+            .any(|f| f.figure.label == "人口" && f.figure.text == "920,471人")
     );
     assert!(p.inside.is_empty());
 }
@@ -86,16 +86,42 @@ async fn roster_of_a_topic_groups_regions_in_national_order() {
 #[tokio::test]
 async fn widening_is_explained() {
     let nimo = nimo().await;
+    // A place with documents that do not say it: said first; its neighbours' text is
+    // not passed off as its own, what comes from elsewhere is labelled.
     let a = nimo
         .ask(&Ask {
-            question: "名古屋市東ブロックの普及啓発".into(),
+            question: "名古屋市東ブロックのアウトリーチ".into(),
             ..Default::default()
         })
         .await
         .unwrap();
+    assert!(
+        a.notes[0].contains("東ブロックの資料には「アウトリーチ」についての記載がありません"),
+        "{:?}",
+        a.notes
+    );
+    assert!(a.notes[1].contains("ほかの地域"), "{:?}", a.notes);
+    assert!(
+        a.results
+            .hits
+            .iter()
+            .all(|h| h.passage.region.key() != "愛知県/名古屋市/東ブロック")
+    );
+    // A place without documents widens to the place containing it.
+    let a = nimo
+        .ask(&Ask {
+            question: "横浜市のピアサポーター".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        a.notes[0].contains("「横浜市」の資料はまだありません"),
+        "{:?}",
+        a.notes
+    );
     assert!(a.results.total > 0);
-    assert_eq!(a.understood.request.regions, vec!["愛知県/名古屋市"]);
-    assert!(a.notes[0].contains("名古屋市全体"), "{:?}", a.notes);
+    assert!(a.notes[1].contains("神奈川県"), "{:?}", a.notes);
     let a = nimo
         .ask(&Ask {
             question: "令和９年度のピアサポート".into(),

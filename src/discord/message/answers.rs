@@ -2,11 +2,12 @@
 //! citations, and paging buttons — all fitted to Discord's limits (see `limits`).
 
 use super::ids::page_id;
-use crate::app::library::{Answer, RegionProfile, Roster};
+use crate::app::library::{Answer, FigureTable, RegionProfile, Roster};
 use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, describe_filters};
 use crate::domain::search::region::RegionKind;
+use crate::domain::search::results::{Hit, SearchResults};
 
 use super::limits::{
     Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, EMBED_FIELDS, EMBEDS_TOTAL,
@@ -63,6 +64,61 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
     for note in &answer.notes {
         description.push_str(&format!("※ {}\n", escape_markdown(note)));
     }
+    if let Some(table) = &answer.figures {
+        figures(&mut description, table);
+        let fields = if answer.places.is_empty() {
+            r.hits.iter().map(|h| hit_field(None, h)).collect()
+        } else {
+            Vec::new()
+        };
+        let mut embed = Embed {
+            title: escape_markdown(&subject),
+            description,
+            fields,
+            footer: FOOTER.into(),
+            color: COLOR_ANSWER,
+        };
+        embed.fit_total(EMBEDS_TOTAL);
+        return Reply::embed(embed);
+    }
+    if !answer.places.is_empty() {
+        let fields = answer
+            .places
+            .iter()
+            .map(|place| {
+                let mut value = String::new();
+                if place.no_documents {
+                    value.push_str(&format!(
+                        "{}の資料はまだありません。",
+                        escape_markdown(&place.name)
+                    ));
+                } else if place.unsaid {
+                    value.push_str(&format!(
+                        "{}の資料には「{}」についての記載がありません。",
+                        escape_markdown(&place.name),
+                        escape_markdown(&u.request.text)
+                    ));
+                }
+                for hit in &place.hits {
+                    if !value.is_empty() {
+                        value.push_str("\n\n");
+                    }
+                    let (name, text) = hit_field(None, hit);
+                    value.push_str(&format!("**{name}**\n{text}"));
+                }
+                (format!("■ {}", place.name), value)
+            })
+            .collect();
+        let mut embed = Embed {
+            title: escape_markdown(&subject),
+            description,
+            fields,
+            footer: FOOTER.into(),
+            color: COLOR_ANSWER,
+        };
+        embed.fit_total(EMBEDS_TOTAL);
+        return Reply::embed(embed);
+    }
     if r.total == 0 {
         description.push_str("該当する資料は見つかりませんでした。\n");
         for s in &answer.suggestions {
@@ -83,6 +139,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         .request
         .expansions
         .iter()
+        .filter(|e| !e.topic.is_empty())
         .flat_map(|e| e.terms.iter().map(String::as_str))
         .take(6)
         .collect();
@@ -93,34 +150,14 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         ));
     }
     description.push_str(&match r.page(u.request.offset) {
-        Some((from, to)) => format!("{}件中 {from}〜{to}件目", r.total),
+        Some((from, to)) => format!("{}中 {from}〜{to}件目", count(r)),
         None => format!("{}件中 {}件目より先はありません", r.total, r.total),
     });
     let fields = r
         .hits
         .iter()
         .enumerate()
-        .map(|(i, hit)| {
-            let p = &hit.passage;
-            let year = p
-                .fiscal_year
-                .map(era_label)
-                .unwrap_or_else(|| "年度不明".into());
-            let name = format!(
-                "{}. {}｜{}｜{}",
-                u.request.offset.saturating_add(i + 1),
-                p.region.name,
-                p.section,
-                year
-            );
-            let snippet = hit.snippet.marked("**", "**", escape_markdown);
-            let value = format!(
-                "{snippet}\n出典: {}（{}）",
-                escape_markdown(&p.doc_title),
-                escape_markdown(&p.doc)
-            );
-            (name, value)
-        })
+        .map(|(i, hit)| hit_field(Some(u.request.offset.saturating_add(i + 1)), hit))
         .collect();
     let mut embed = Embed {
         title: escape_markdown(&subject),
@@ -135,6 +172,67 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         buttons: paging_buttons("ask", page_token, u.request.offset, u.request.limit, r.more),
         ..Default::default()
     }
+}
+
+/// 「12件」, or 「3件（一部の語に一致するものを含め70件）」.
+fn count(r: &SearchResults) -> String {
+    if r.complete > 0 && r.complete < r.total {
+        format!(
+            "{}件（一部の語に一致するものを含め{}件）",
+            r.complete, r.total
+        )
+    } else {
+        format!("{}件", r.total)
+    }
+}
+
+/// The figures of a figure question, one line per region, blanks said to be blank.
+fn figures(description: &mut String, table: &FigureTable) {
+    if table.rows.is_empty() {
+        description.push_str("当てはまる地域はありません（基礎情報に記載のある地域の中で）。\n");
+    }
+    for row in &table.rows {
+        description.push_str(&format!(
+            "・**{}**: {} {}\n",
+            escape_markdown(&row.region),
+            escape_markdown(&row.figure.label),
+            escape_markdown(&row.figure.value_text())
+        ));
+        match &row.source {
+            Some(source) => {
+                description.push_str(&format!("　出典: {}・基礎情報\n", escape_markdown(source)))
+            }
+            None => description.push_str(&format!(
+                "　{}の資料には{}の記載がありません。\n",
+                escape_markdown(&row.region),
+                escape_markdown(&row.figure.label)
+            )),
+        }
+    }
+    if !table.unstated.is_empty() {
+        description.push_str(&format!(
+            "※ 記載なしの地域（{}地域）は含めていません: {}\n",
+            table.unstated.len(),
+            escape_markdown(&table.unstated.join("、"))
+        ));
+    }
+}
+
+/// A passage as an embed field: where it is from, then its snippet and source.
+fn hit_field(number: Option<usize>, hit: &Hit) -> (String, String) {
+    let p = &hit.passage;
+    let year = p
+        .fiscal_year
+        .map(era_label)
+        .unwrap_or_else(|| "年度不明".into());
+    let head = format!("{}｜{}｜{}", p.region.display(), p.section, year);
+    let name = match number {
+        Some(n) => format!("{n}. {head}"),
+        None => head,
+    };
+    let snippet = hit.snippet.marked("**", "**", escape_markdown);
+    let value = format!("{snippet}\n出典: {}", escape_markdown(&p.doc_title));
+    (name, value)
 }
 
 /// A question that cannot be searched, explained.
@@ -194,7 +292,7 @@ pub fn profile(p: &RegionProfile, list_token: Option<&str>) -> Vec<Reply> {
     if !p.figures.is_empty() {
         description.push_str("\n**基礎情報**\n");
         for f in &p.figures {
-            description.push_str(&format!("・{}\n", escape_markdown(&f.display())));
+            description.push_str(&format!("・{}\n", escape_markdown(&f.figure.display())));
         }
     }
     if !p.documents.is_empty() {

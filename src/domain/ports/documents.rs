@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::domain::search::figures::Figure;
 use crate::domain::search::passage::Document;
 use crate::domain::search::query::KnownRegion;
+use crate::domain::search::region::Region;
 
 /// What the store knows of an ingested file: to skip unchanged ones, and to notice a
 /// new copy that would lose most of what the old one said.
@@ -28,6 +30,16 @@ pub struct SourcedDocument {
     pub lexicon: String,
 }
 
+/// A figure of a region, with the document that states it (or leaves it blank).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FigureRecord {
+    pub document: String,
+    pub document_title: String,
+    pub fiscal_year: Option<i32>,
+    pub region: Region,
+    pub figure: Figure,
+}
+
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
     /// Fingerprints of every stored document, by document id.
@@ -41,6 +53,8 @@ pub trait DocumentStore: Send + Sync {
     async fn documents(&self) -> Result<Vec<Document>, StoreError>;
     /// Every region with passages.
     async fn regions(&self) -> Result<Vec<KnownRegion>, StoreError>;
+    /// Every basic figure of every region's sheet, in document order.
+    async fn figures(&self) -> Result<Vec<FigureRecord>, StoreError>;
     /// Increases with every change.
     async fn generation(&self) -> Result<u64, StoreError>;
 }

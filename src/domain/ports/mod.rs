@@ -22,7 +22,7 @@ pub use assignments::{
     TurnDone, TurnState, TurnWrite,
 };
 pub use courier::{Courier, DeliveryError};
-pub use documents::{DocumentStore, PageStore, SourceFingerprint, SourcedDocument};
+pub use documents::{DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument};
 pub use index::{IndexState, PassageIndex};
 pub use meetings::{MeetingStore, StepRecord};
 pub use reminders::{Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore};

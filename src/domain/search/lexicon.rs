@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::figures::FigureBook;
 use super::region::{Area, Gazetteer};
 use super::topic::{Taxonomy, Topic};
 use crate::domain::text::Normalizer;
@@ -25,6 +26,7 @@ pub struct LexiconFiles {
     pub userdict: String,
     pub municipalities: String,
     pub areas: String,
+    pub figures: String,
 }
 
 impl LexiconFiles {
@@ -37,6 +39,7 @@ impl LexiconFiles {
             userdict: include_str!("../../../index/userdict.csv").to_string(),
             municipalities: include_str!("../../../index/gazetteer/municipalities.tsv").to_string(),
             areas: include_str!("../../../index/gazetteer/areas.toml").to_string(),
+            figures: include_str!("../../../index/figures.toml").to_string(),
         }
     }
 
@@ -53,6 +56,7 @@ impl LexiconFiles {
             userdict: read("userdict.csv")?,
             municipalities: read("gazetteer/municipalities.tsv")?,
             areas: read("gazetteer/areas.toml")?,
+            figures: read("figures.toml")?,
         })
     }
 
@@ -65,6 +69,7 @@ impl LexiconFiles {
             &self.userdict,
             &self.municipalities,
             &self.areas,
+            &self.figures,
         ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
@@ -102,6 +107,19 @@ struct LanguageFile {
     query_trailing_frames: Vec<String>,
     #[serde(default)]
     query_leading_frames: Vec<String>,
+    #[serde(default)]
+    negation: Negation,
+}
+
+/// How questions and documents say something is not (yet) done.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Negation {
+    /// A question asking for what is not done contains one of these (regular expression).
+    #[serde(default)]
+    pub cue: String,
+    /// The ways documents say it.
+    #[serde(default)]
+    pub words: Vec<String>,
 }
 
 /// How a section heading is recognized: all of `all` and at least one of `any` occur.
@@ -115,6 +133,9 @@ pub struct SectionRule {
     /// Words that make a matching line something else (a table's column header).
     #[serde(default)]
     pub none: Vec<String>,
+    /// The section speaks of the fiscal year after its document's.
+    #[serde(default)]
+    pub next_year: bool,
 }
 
 impl SectionRule {
@@ -162,6 +183,8 @@ pub struct Lexicon {
     pub normalizer: Normalizer,
     pub taxonomy: Taxonomy,
     pub gazetteer: Gazetteer,
+    /// The basic figures of the 自治体情報シート and how questions name them.
+    pub figures: FigureBook,
     pub forms: Vec<FormLayout>,
     pub furniture: Vec<Regex>,
     /// Base form → canonical term, after analysis.
@@ -170,6 +193,12 @@ pub struct Lexicon {
     pub query_stopwords: HashSet<String>,
     pub trailing_frames: Vec<Regex>,
     pub leading_frames: Vec<Regex>,
+    /// A question's negation cue, and how documents write negation.
+    pub negation_cue: Option<Regex>,
+    pub negation_words: Vec<String>,
+    /// Katakana words of the topics (アウトリーチ, ピアサポーター), which people sometimes
+    /// type in hiragana.
+    pub katakana_words: Vec<String>,
     /// MeCab-format rows for lindera's user dictionary.
     pub userdict_csv: String,
     /// Changes whenever any lexicon file changes.
@@ -223,7 +252,39 @@ impl Lexicon {
                 term_variants.insert(normalizer.normalize(f), normalizer.normalize(&v.to));
             }
         }
+        let figures =
+            FigureBook::parse(&files.figures, &normalizer).map_err(|e| err("figures.toml", &e))?;
+        let katakana_words: Vec<String> = taxonomy
+            .topics()
+            .iter()
+            .flat_map(|t| std::iter::once(&t.name).chain(t.synonyms.iter()))
+            .map(|w| normalizer.normalize(w))
+            .filter(|w| {
+                w.chars().count() >= 3
+                    && w.chars()
+                        .all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー'))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let negation_cue = if language.negation.cue.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::new(&language.negation.cue)
+                    .map_err(|e| err("language.toml negation.cue", &e.to_string()))?,
+            )
+        };
         Ok(Lexicon {
+            negation_cue,
+            negation_words: language
+                .negation
+                .words
+                .iter()
+                .map(|w| normalizer.normalize(w))
+                .collect(),
+            katakana_words,
+            figures,
             furniture: compile("sections.toml furniture", &sections.furniture)?,
             forms: sections.form,
             trailing_frames: compile(
@@ -243,6 +304,14 @@ impl Lexicon {
             userdict_csv: files.userdict.clone(),
             fingerprint: files.fingerprint(),
         })
+    }
+
+    /// Whether a section (by title) speaks of the year after its document's.
+    pub fn about_next_year(&self, section: &str) -> bool {
+        self.forms
+            .iter()
+            .flat_map(|f| &f.sections)
+            .any(|s| s.title == section && s.next_year)
     }
 
     pub fn form(&self, kind: &str) -> Option<&FormLayout> {

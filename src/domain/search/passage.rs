@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::figures::Figure;
 use super::region::Region;
 
 /// Form kinds, as labels (forms themselves are data, see `index/sections.toml`).
@@ -57,6 +58,16 @@ pub struct Document {
     /// Number of region sheets found (1 for single-region documents).
     pub sheets: usize,
     pub passages: Vec<Passage>,
+    /// The basic figures its sheets state (or leave blank), per region.
+    #[serde(default)]
+    pub figures: Vec<RegionFigures>,
     /// Things a person should check (a sheet whose region was inferred, …), in Japanese.
     pub warnings: Vec<String>,
+}
+
+/// The 基礎情報 of one region's sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionFigures {
+    pub region: Region,
+    pub figures: Vec<Figure>,
 }

@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use super::figures::FigureAsk;
 use super::lexicon::Lexicon;
 use super::region::{KEY_SEPARATOR, Region, RegionKind};
 use crate::domain::era::{era_label, find_years};
-use crate::domain::text::{char_len, clean_control, truncate_chars};
+use crate::domain::text::{char_len, clean_control, katakana_known_words, truncate_chars};
 
 /// Questions longer than this are cut (with a note): nobody types more, and pasted
 /// documents should not stall the search.
@@ -260,8 +261,13 @@ pub struct Ask {
 /// A topic named in the question and the other words for it, to widen the search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expansion {
+    /// The topic's id; empty for a way of saying something that is no topic (negation).
     pub topic: String,
+    /// The other words for it (searched as well).
     pub terms: Vec<String>,
+    /// The words of the question that named it (normalized): a passage that speaks of
+    /// the topic in other words still answers that part of the question.
+    pub found: Vec<String>,
 }
 
 /// A question made ready for the index.
@@ -278,6 +284,10 @@ pub struct SearchRequest {
     pub offset: usize,
     /// At most this many passages per region on a page, so one region cannot fill it.
     pub per_region: Option<usize>,
+    /// The question asks how many (「何名」「何件」): figures near the matched words are
+    /// shown and marked.
+    #[serde(default)]
+    pub numbers: bool,
 }
 
 /// The understanding of a question, with what to tell the person about it.
@@ -288,11 +298,25 @@ pub struct Understood {
     pub region_label: Option<String>,
     /// True when the region came from the question, not an explicit option.
     pub region_from_question: bool,
+    /// When the question names two places or more (「世田谷区と文京区の違い」): each of
+    /// them, to answer side by side. Empty otherwise.
+    pub places: Vec<Place>,
     /// True when the year came from the question: it may be dropped if nothing matches.
     pub year_from_question: bool,
     pub topic_label: Option<String>,
+    /// What the question asks of figures (a value, a ranking, a threshold), if anything.
+    pub figures: Option<FigureAsk>,
     /// Notes for the person (in Japanese): a cut question, an unknown option.
     pub notes: Vec<String>,
+}
+
+/// A place named in a question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// As written (「世田谷区」).
+    pub label: String,
+    /// The region keys it means.
+    pub keys: Vec<String>,
 }
 
 /// Why a question cannot be searched at all.
@@ -329,10 +353,11 @@ pub fn understand(
             "質問が長いため、最初の{MAX_QUESTION_CHARS}文字で検索しました。"
         ));
     }
-    let mut text = lex.normalizer.normalize(&question);
+    let mut text = katakana_known_words(&lex.normalizer.normalize(&question), &lex.katakana_words);
 
-    // Region: an explicit option wins; otherwise a place named in the question.
+    // Region: an explicit option wins; otherwise the places named in the question.
     let mut regions = Vec::new();
+    let mut places: Vec<Place> = Vec::new();
     let mut region_label = None;
     let mut region_from_question = false;
     if let Some(typed) = ask
@@ -349,11 +374,36 @@ pub fn understand(
             });
         }
         region_label = Some(typed.to_string());
-    } else if let Some((span, keys)) = region_in_question(&text, lex, directory) {
-        region_label = Some(text[span.0..span.1].to_string());
-        text.replace_range(span.0..span.1, " ");
-        regions = keys;
-        region_from_question = true;
+    } else {
+        let found = places_in_question(&text, lex, directory);
+        for (span, keys) in &found {
+            places.push(Place {
+                label: text[span.0..span.1].to_string(),
+                keys: keys.clone(),
+            });
+        }
+        for (span, _) in found.iter().rev() {
+            text.replace_range(span.0..span.1, " ");
+        }
+        if !places.is_empty() {
+            region_label = Some(
+                places
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("・"),
+            );
+            regions = places
+                .iter()
+                .flat_map(|p| p.keys.iter().cloned())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            region_from_question = true;
+        }
+        if places.len() < 2 {
+            places.clear();
+        }
     }
 
     // Year: an explicit option, else the first year named in the question.
@@ -398,17 +448,20 @@ pub fn understand(
         }
     }
 
+    let figures = lex.figures.question(&text);
+    let numbers = lex.figures.asks_quantity(&text);
     let mut text = strip_frames(&text, lex);
     if !text.chars().any(char::is_alphanumeric) {
         // Only symbols or punctuation: nothing to search for.
         text.clear();
     }
-    let expansions = lex
+    let mut expansions: Vec<Expansion> = lex
         .taxonomy
         .mentioned_in(&text)
         .into_iter()
         .map(|(t, found)| Expansion {
             topic: t.id.clone(),
+            found: found.clone(),
             terms: lex
                 .taxonomy
                 .synonyms_of(&t.id)
@@ -418,6 +471,19 @@ pub fn understand(
                 .collect(),
         })
         .collect();
+    // 「まだ設置していない」: met by 未設置, なし, ありません … as well.
+    if let Some(cue) = lex.negation_cue.as_ref().and_then(|re| re.find(&text)) {
+        expansions.push(Expansion {
+            topic: String::new(),
+            found: vec![cue.as_str().to_string()],
+            terms: lex
+                .negation_words
+                .iter()
+                .filter(|w| w.as_str() != cue.as_str())
+                .cloned()
+                .collect(),
+        });
+    }
 
     if text.is_empty() && regions.is_empty() && topic.is_none() && fiscal_year.is_none() {
         return Err(QueryProblem::Empty);
@@ -443,23 +509,27 @@ pub fn understand(
             limit,
             offset: ask.offset.min(MAX_OFFSET),
             per_region,
+            numbers,
         },
         region_label,
         region_from_question,
+        places,
         year_from_question,
         topic_label,
+        figures,
         notes,
     })
 }
 
-/// The longest place name in the question: a region in the index or any place the
-/// gazetteer knows, together with the places containing it written right before it
-/// (「愛知県名古屋市東ブロック」). Returns its byte span and region keys.
-fn region_in_question(
+/// The places named in the question, in the order named: the longest names first, each a
+/// region in the index or any place the gazetteer knows, together with the places
+/// containing it written right before it (「愛知県名古屋市東ブロック」). Each with its byte
+/// span and region keys.
+fn places_in_question(
     text: &str,
     lex: &Lexicon,
     directory: &RegionDirectory,
-) -> Option<((usize, usize), Vec<String>)> {
+) -> Vec<((usize, usize), Vec<String>)> {
     let mut candidates: Vec<((usize, usize), Vec<String>)> = Vec::new();
     if let Some(matcher) = &directory.matcher {
         for m in matcher.find_overlapping_iter(text) {
@@ -494,30 +564,41 @@ fn region_in_question(
             candidates.push(((m.start, m.end), keys));
         }
     }
-    let (mut span, keys) = candidates
-        .iter()
-        .max_by(|a, b| {
-            (a.0.1 - a.0.0)
-                .cmp(&(b.0.1 - b.0.0))
-                .then(b.0.0.cmp(&a.0.0))
-        })
-        .cloned()?;
-    // Take in the containing places written just before (「名古屋市」 before 「東ブロック」).
-    loop {
-        let before = text[..span.0].trim_end_matches(['・', ' ', 'の']);
-        let extended = candidates.iter().find(|((s, e), outer)| {
-            *e == before.len()
-                && *s < span.0
-                && outer
-                    .iter()
-                    .any(|o| keys.iter().any(|k| k.starts_with(o.as_str()) && k != o))
-        });
-        match extended {
-            Some(((s, _), _)) => span.0 = *s,
-            None => break,
+    // Longest first; a name inside a longer one is part of it.
+    let mut ranked = candidates.clone();
+    ranked.sort_by(|a, b| {
+        (b.0.1 - b.0.0)
+            .cmp(&(a.0.1 - a.0.0))
+            .then(a.0.0.cmp(&b.0.0))
+    });
+    let mut chosen: Vec<((usize, usize), Vec<String>)> = Vec::new();
+    for (span, keys) in ranked {
+        if chosen.iter().any(|((s, e), _)| span.0 < *e && *s < span.1) {
+            continue;
         }
+        chosen.push((span, keys));
     }
-    Some((span, keys))
+    chosen.sort_by_key(|(span, _)| span.0);
+    // Take in the containing places written just before (「名古屋市」 before 「東ブロック」),
+    // and narrow an ambiguous name by a place named before it (「鳥取の西部圏域」).
+    let mut out: Vec<((usize, usize), Vec<String>)> = Vec::new();
+    for (mut span, mut keys) in chosen {
+        if let Some(((s, _), outer)) = out.last() {
+            let before = text[..span.0].trim_end_matches(['・', ' ', 'の']);
+            let inside: Vec<String> = keys
+                .iter()
+                .filter(|k| outer.iter().any(|o| k.starts_with(o.as_str()) && *k != o))
+                .cloned()
+                .collect();
+            if before.len() <= out.last().map(|x| x.0.1).unwrap_or(0) && !inside.is_empty() {
+                span.0 = *s;
+                keys = inside;
+                out.pop();
+            }
+        }
+        out.push((span, keys));
+    }
+    out
 }
 
 /// Removes the frame of a question (「…に取り組んでいる圏域はどこですか」) and leaves its subject.

@@ -104,6 +104,15 @@ impl Region {
             .collect()
     }
 
+    /// The one name nimo shows for the region, whatever spelling its document used:
+    /// 「東京都世田谷区」, 「青森県・津軽圏域」, 「愛知県名古屋市・東ブロック」.
+    pub fn display(&self) -> String {
+        if self.path.is_empty() {
+            return self.name.clone();
+        }
+        display_name(&self.key())
+    }
+
     /// The most specific name, without the prefecture: 「津軽圏域」, 「名古屋市（東ブロック）」.
     pub fn short_name(&self) -> String {
         match self.path.len() {
@@ -119,6 +128,19 @@ impl Region {
             }
         }
     }
+}
+
+/// The name shown for a region key: municipalities run on from their prefecture
+/// (「東京都世田谷区」), 圏域 and blocks follow a 「・」 (「青森県・津軽圏域」).
+pub fn display_name(key: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in key.split(KEY_SEPARATOR).enumerate() {
+        if i > 0 && (part.ends_with("圏域") || part.ends_with("ブロック")) {
+            out.push('・');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// One municipality (or designated-city ward) from `municipalities.tsv`.

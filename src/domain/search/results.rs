@@ -22,6 +22,14 @@ pub struct SearchResults {
     pub total: usize,
     /// True when there are more hits after this page.
     pub more: bool,
+    /// Passages that speak of every part of the question (they are ranked first); the
+    /// rest of `total` matches only some of it.
+    pub complete: usize,
+    /// Parts of the question (as asked) that no passage within the filters mentions at
+    /// all: what the documents do not say.
+    pub missing: Vec<String>,
+    /// How many parts the question has (0 for a listing).
+    pub parts: usize,
     #[serde(skip)]
     pub took: Duration,
 }

@@ -576,3 +576,14 @@ fn a_row_of_separators_alone_is_not_a_row() {
     );
     assert!(!p.answers.contains_key("goals"));
 }
+
+#[test]
+fn a_title_with_its_own_brackets_is_quoted_once() {
+    let p = Person::new("jizen-kadai");
+    let first = &p.log[0];
+    assert!(first.contains("東京都世田谷区の『"), "{first}");
+    assert!(
+        !first.contains("「AD合同会議「"),
+        "no nested 「「」」: {first}"
+    );
+}

@@ -19,7 +19,7 @@ mod layout;
 use std::collections::HashMap;
 
 use super::lexicon::Lexicon;
-use super::passage::{Document, FORM_MATERIAL, Passage, RegionSource};
+use super::passage::{Document, FORM_MATERIAL, Passage, RegionFigures, RegionSource};
 use super::region::{Region, RegionKind};
 use crate::domain::era::find_years;
 use layout::{Layout, LineKind};
@@ -37,6 +37,9 @@ pub enum ParseError {
 
 /// Title of the section that holds what comes before a sheet's first heading.
 pub const PREAMBLE_SECTION: &str = "概要";
+
+/// The section of a 自治体情報シート holding its basic figures.
+pub const BASICS_SECTION: &str = "基礎情報";
 
 /// Parses raw file bytes.
 pub fn parse_bytes(doc_id: &str, bytes: &[u8], lex: &Lexicon) -> Result<Document, ParseError> {
@@ -67,6 +70,7 @@ pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, P
 
     let sheets = layout.sheets();
     let mut passages = Vec::new();
+    let mut figures = Vec::new();
     for sheet in &sheets {
         let (region, source) = match sheet_region(&layout, sheet, lex) {
             Some(found) => found,
@@ -86,6 +90,22 @@ pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, P
         }
         let own_key = region.key();
         for section in layout.sections(sheet, &own_key) {
+            if section.title == BASICS_SECTION {
+                // Figures are read from the whole section, before it is cut into
+                // passages, so a label and its value never fall apart.
+                let text: Vec<&str> = section
+                    .lines
+                    .iter()
+                    .map(|i| layout.lines[*i].raw.as_str())
+                    .collect();
+                let found = lex.figures.extract(&text.join("\n"));
+                if !found.is_empty() {
+                    figures.push(RegionFigures {
+                        region: region.clone(),
+                        figures: found,
+                    });
+                }
+            }
             for piece in chunk::pieces(&section.lines, &layout) {
                 let normalized = lex
                     .normalizer
@@ -123,6 +143,7 @@ pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, P
         fiscal_year,
         sheets: sheets.len(),
         passages,
+        figures,
         warnings,
     })
 }
