@@ -5,13 +5,17 @@ use sha2::{Digest, Sha256};
 
 use super::Assignments;
 use crate::domain::clock::format_jst;
+use crate::domain::forms::answer::{Answer, format_number};
 use crate::domain::forms::conversation::Message;
-use crate::domain::forms::definition::expand;
+use crate::domain::forms::definition::FieldKind;
 use crate::domain::forms::document::sections_text;
 use crate::domain::forms::{Answers, FormDef};
 use crate::domain::meetings::meeting::Meeting;
 use crate::domain::ports::{SourcedDocument, Submission, SubmittedVersion};
-use crate::domain::search::passage::{Document, FORM_SUBMISSION, Passage, RegionSource};
+use crate::domain::search::figures::{Figure, FigureDate, FigureDef, UNSTATED};
+use crate::domain::search::passage::{
+    Document, FORM_SUBMISSION, Passage, RegionFigures, RegionSource,
+};
 use crate::domain::search::region::{Region, RegionKind};
 
 /// Passage pieces of at most this many characters, cut at line ends.
@@ -113,12 +117,11 @@ impl Assignments {
             meeting.id,
             submission.region_key.replace('/', "_")
         );
+        // 「第1回AD合同会議「事前課題」（世田谷区・第2版）」: the meeting's name already says
+        // which meeting; the form's full title would repeat it.
         let title = format!(
-            "{} {}（{}・第{}版）",
-            meeting.name,
-            expand(&form.title, meeting.fiscal_year),
-            submission.region_name,
-            version
+            "{}「{}」（{}・第{}版）",
+            meeting.name, form.kind, submission.region_name, version
         );
         let mut passages = Vec::new();
         for (section, text) in sections_text(form, meeting.fiscal_year, answers) {
@@ -147,8 +150,55 @@ impl Assignments {
             fiscal_year: meeting.fiscal_year,
             sheets: 1,
             passages,
-            figures: Vec::new(),
+            figures: submitted_figures(form, answers, &region, lex.figures.defs()),
             warnings: Vec::new(),
         }
     }
+}
+
+/// The basic figures a submitted sheet gives (its number questions share their ids with
+/// `index/figures.toml`): each one the form asks, stated or 記載なし, so questions about
+/// figures are answered from submissions as from ingested sheets.
+fn submitted_figures(
+    form: &FormDef,
+    answers: &Answers,
+    region: &Region,
+    defs: &[FigureDef],
+) -> Vec<RegionFigures> {
+    let figures: Vec<Figure> =
+        defs.iter()
+            .filter_map(|def| {
+                let question = form.question(&def.id)?;
+                let unit = match &question.kind {
+                    FieldKind::Number { unit, .. } => unit.clone(),
+                    _ => def.unit.clone(),
+                };
+                let (value, as_of) = match answers.get(&def.id) {
+                    Some(Answer::Number { value, as_of })
+                    | Some(Answer::Percent { value, as_of }) => (Some(*value), *as_of),
+                    _ => (None, None),
+                };
+                Some(Figure {
+                    id: def.id.clone(),
+                    label: def.label.clone(),
+                    value,
+                    text: match value {
+                        Some(v) if def.percent => format!("{}%", format_number(v)),
+                        Some(v) => format!("{}{unit}", format_number(v)),
+                        None => UNSTATED.to_string(),
+                    },
+                    as_of: as_of.map(|a| FigureDate {
+                        year: a.year,
+                        month: a.month,
+                    }),
+                })
+            })
+            .collect();
+    if figures.is_empty() {
+        return Vec::new();
+    }
+    vec![RegionFigures {
+        region: region.clone(),
+        figures,
+    }]
 }

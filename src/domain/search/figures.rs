@@ -181,7 +181,7 @@ impl FigureBook {
         let is_quantity = |a: &str| a.ends_with('数') || a.ends_with('率') || a.ends_with("人口");
         for (i, raw) in file.figure.iter().enumerate() {
             let pattern = Regex::new(&format!(
-                r"(?:{lead})(?P<between>[^0-9]{{0,40}}?(?:\([^)]*\)[^0-9]{{0,12}}?)?)(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<u>{units})",
+                r"(?:{lead})(?P<between>[^0-9]{{0,40}}?(?:\([^)]*\)[^0-9]{{0,12}}?)?)(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<u>{units})(?P<after>\s*\([^)]{{0,20}}時点\))?",
                 lead = raw.lead,
                 units = raw.units
             ))
@@ -363,7 +363,8 @@ impl FigureBook {
                         label: def.label.clone(),
                         value: number.replace(',', "").parse().ok(),
                         text: format!("{number}{}", &c["u"]),
-                        as_of: as_of(between),
+                        as_of: as_of(between)
+                            .or_else(|| c.name("after").and_then(|m| as_of(m.as_str()))),
                     }
                 }
                 None => Figure {
@@ -468,6 +469,12 @@ mod tests {
         );
         assert_eq!(get("municipalities").as_deref(), Some("1市町村"));
         assert_eq!(get("inpatients").as_deref(), Some("568人"));
+        let inpatients = f.iter().find(|x| x.id == "inpatients").unwrap();
+        assert_eq!(
+            inpatients.value_text(),
+            "568人（令和3年4月時点）",
+            "the date written after the value"
+        );
         assert_eq!(get("stay_ge1y").as_deref(), Some("568人"));
         assert_eq!(get("ge1y_under65").as_deref(), Some("215人"));
         assert_eq!(get("consult_general").as_deref(), Some("9か所"));

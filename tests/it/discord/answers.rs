@@ -72,6 +72,41 @@ async fn slash_command_with_autocomplete_and_pages() {
     assert!(text.contains("出典"), "{text}");
     assert!(!text.contains("北海道"));
 
+    // A figure, from the figures: the value with its date and source, and a figure the
+    // sheet leaves blank said to be blank.
+    let (_, token) = fake.slash("質問", &[("内容", "世田谷区の入院精神障害者数は？")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(
+        text.contains("568人") && text.contains("令和3年4月時点") && text.contains("出典"),
+        "{text}"
+    );
+    let (_, token) = fake.slash("質問", &[("内容", "さいたま市の人口は？")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(
+        text.contains("記載がありません") && !text.contains("920,471"),
+        "{text}"
+    );
+    // Two places side by side, each under its own name.
+    let (_, token) = fake.slash(
+        "質問",
+        &[("内容", "葛飾区と世田谷区のアウトリーチを比べたい")],
+        true,
+    );
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(
+        text.contains("■ 東京都葛飾区") && text.contains("■ 東京都世田谷区"),
+        "{text}"
+    );
+
     // A broad question has pages: the next-page button updates the message in place.
     let (_, token) = fake.slash("質問", &[("内容", "ピアサポーター")], true);
     let follow = fake

@@ -418,6 +418,24 @@ async fn jichitai_sheet_in_a_dm_with_bad_numbers_edits_and_an_amendment() {
         "{text}"
     );
 
+    // The submitted figures answer questions about figures at once: the latest version's,
+    // and a figure left out is said to be unstated, not taken from anywhere else.
+    let (_, token) = fake.slash("質問", &[("内容", "世田谷区の人口は？")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(
+        text.contains("930,000人") && text.contains("第2版") && !text.contains("920,47"),
+        "{text}"
+    );
+    let (_, token) = fake.slash("質問", &[("内容", "世田谷区の精神科病床数")], true);
+    let follow = fake
+        .wait_for_ok("POST", &format!("/webhooks/{APP_ID}/{token}"), 1, WAIT)
+        .await;
+    let text = embeds_text(&follow[0].body);
+    assert!(text.contains("記載なし"), "{text}");
+
     assert!(
         fake.requests().iter().all(|r| r.status < 400),
         "{}",
