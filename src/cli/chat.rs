@@ -22,7 +22,9 @@ const HELP: &str = "\
 コマンド:
   /次 (/more)             直前の質問の続きを表示
   /地域 (/regions)         資料のある地域の一覧
+  /地域 地域名             その地域の基礎情報・資料・項目ごとの内容
   /テーマ (/topics)        テーマの一覧
+  /テーマ テーマ名 [地域名]  そのテーマに取り組む地域の一覧
   /事前課題 [会議番号] [地域名]  事前課題の入力を始める・続ける（担当者として登録が必要）
   /担当申請 地域名         地域の担当者として申請する（主催者が承認）
   /提出内容 会議番号 地域名  提出された事前課題を読む（アドバイザー・主催者）
@@ -170,12 +172,34 @@ pub async fn run(
                 write!(output, "{HELP}")?;
                 continue;
             }
-            Some("地域" | "regions") => {
+            Some("地域" | "regions") if rest.trim().is_empty() => {
                 write!(output, "{}", render::regions(&app.library.regions()))?;
                 continue;
             }
-            Some("テーマ" | "topics") => {
+            Some("地域" | "regions") => {
+                match app.library.profile_of(rest.trim()).await {
+                    Ok((_, profile)) => write!(output, "{}", render::profile(&profile))?,
+                    Err(e) => write!(output, "{}", say(&e))?,
+                }
+                continue;
+            }
+            Some("テーマ" | "topics") if rest.trim().is_empty() => {
                 write!(output, "{}", render::topics(app.library.lexicon()))?;
+                continue;
+            }
+            Some("テーマ" | "topics") => {
+                // 「/テーマ ピアサポート」「/テーマ ピアサポート 東京都」
+                let mut words = rest.split_whitespace();
+                let topic = words.next().unwrap_or_default();
+                let within = words.collect::<Vec<_>>().join(" ");
+                match app
+                    .library
+                    .roster_of(topic, (!within.is_empty()).then_some(within.as_str()))
+                    .await
+                {
+                    Ok(roster) => write!(output, "{}", render::roster(&roster))?,
+                    Err(e) => write!(output, "{}", say(&e))?,
+                }
                 continue;
             }
             Some("事前課題") => {

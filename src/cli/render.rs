@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
-use crate::app::library::{Answer, FigureTable, IngestReport};
+use crate::app::library::{Answer, FigureTable, IngestReport, RegionProfile, Roster};
 use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, RegionDirectory, describe_filters};
+use crate::domain::search::region::display_name;
 use crate::domain::search::results::Hit;
 
 /// How matched words are emphasized.
@@ -188,6 +189,111 @@ fn hit_lines(out: &mut String, number: Option<usize>, hit: &Hit, (open, close): 
         hit.snippet.marked(open, close, |s| s.to_string())
     );
     let _ = writeln!(out, "   出典: {}", p.doc_title);
+}
+
+/// Everything known about a place: basic figures, documents, sections.
+pub fn profile(p: &RegionProfile) -> String {
+    let mut out = String::new();
+    let r = &p.region;
+    let _ = writeln!(
+        out,
+        "{}（{}・文章 {}件）",
+        display_name(&r.key),
+        r.kind.label(),
+        r.passages
+    );
+    if !p.figures.is_empty() {
+        let _ = writeln!(out, "\n基礎情報:");
+        for f in &p.figures {
+            let _ = writeln!(out, "・{}", f.figure.display());
+        }
+    }
+    if !p.documents.is_empty() {
+        let _ = writeln!(out, "\n資料:");
+        for d in &p.documents {
+            let year = d
+                .fiscal_year
+                .map(era_label)
+                .unwrap_or_else(|| "年度不明".into());
+            let _ = writeln!(out, "・{}（{}・{year}）", d.title, d.form);
+        }
+    }
+    if !p.inside.is_empty() {
+        let _ = writeln!(out, "\n含まれる地域:");
+        for i in &p.inside {
+            let _ = writeln!(
+                out,
+                "・{}（{}）… {}件",
+                display_name(&i.key),
+                i.kind.label(),
+                i.passages
+            );
+        }
+    }
+    if !p.sections.is_empty() {
+        let _ = writeln!(out, "\n項目ごとの内容:");
+        for s in &p.sections {
+            let more = if s.passages > 1 {
+                format!("（ほか{}件）", s.passages - 1)
+            } else {
+                String::new()
+            };
+            let text: String = s
+                .first
+                .text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let _ = writeln!(
+                out,
+                "■ {}{more}\n   {}",
+                s.title,
+                crate::domain::text::truncate_chars(&text, 160)
+            );
+        }
+    }
+    out
+}
+
+/// The regions working on a topic, grouped by prefecture.
+pub fn roster(r: &Roster) -> String {
+    let mut out = String::new();
+    let within = r
+        .region
+        .as_ref()
+        .map(|k| format!("（{}）", display_name(&k.key)))
+        .unwrap_or_default();
+    if r.entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "「{}」に取り組む地域は見つかりませんでした{within}。",
+            r.topic.name
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "「{}」に取り組む地域{within}: {}か所",
+        r.topic.name,
+        r.entries.len()
+    );
+    let mut prefecture: Option<String> = None;
+    for e in &r.entries {
+        let pref = e.region.key.split('/').next().unwrap_or("").to_string();
+        if prefecture.as_deref() != Some(pref.as_str()) {
+            let _ = writeln!(out, "\n{pref}");
+            prefecture = Some(pref);
+        }
+        let text: String = e.best.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(
+            out,
+            "・{}（{}件）… {}",
+            display_name(&e.region.key),
+            e.passages,
+            crate::domain::text::truncate_chars(&text, 80)
+        );
+    }
+    out
 }
 
 pub fn problem(p: &QueryProblem) -> String {

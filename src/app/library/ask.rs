@@ -140,9 +140,16 @@ impl Library {
         }
 
         let mut results = self.search(&understood.request).await?;
-        if figures.is_some() {
-            // The table states the basic figures; passages add what else is written.
-            results.hits.retain(|h| h.passage.section != BASICS_SECTION);
+        if let Some(table) = &figures {
+            // The table states the basic figures. Where a place's sheet leaves one blank,
+            // what its other passages say may still help; a ranking or a threshold is the
+            // table alone.
+            let about_it = matches!(table.ask.mode, FigureMode::Value)
+                && table.rows.iter().any(|r| !r.figure.stated())
+                && !silent(&results, true);
+            results
+                .hits
+                .retain(|h| about_it && h.passage.section != BASICS_SECTION);
             return Ok(Answer {
                 understood,
                 results,

@@ -149,9 +149,18 @@ impl FigureAsk {
                     .and_then(|id| book.get(id))
                     .map(|d| d.unit.as_str())
                     .unwrap_or("");
-                format!("{what}が{}{unit}{}", group_digits(value), op.label())
+                format!("{what}が{}{unit}{}", amount(value), op.label())
             }
         }
+    }
+}
+
+/// A threshold as people write it: 500000 → 「50万」, 300 → 「300」.
+pub fn amount(value: f64) -> String {
+    if value >= 10_000.0 && value % 10_000.0 == 0.0 {
+        format!("{}万", group_digits(value / 10_000.0))
+    } else {
+        group_digits(value)
     }
 }
 
@@ -533,7 +542,7 @@ mod tests {
                 value: 500_000.0
             }
         );
-        assert_eq!(a.describe(&lex.figures), "人口が500,000人以上");
+        assert_eq!(a.describe(&lex.figures), "人口が50万人以上");
         let a = ask("長期入院の患者さんが300人以上いる自治体は？").unwrap();
         assert_eq!(a.ids, ["stay_ge1y"]);
         let a = ask("入院精神障害者数が少ない順に").unwrap();
