@@ -8,7 +8,10 @@
 //!   * the same questions through two simple baselines in the same run: plain character
 //!     bigram BM25 (tantivy's NgramTokenizer, OR of the question's bigrams) and SQLite FTS5
 //!     with the trigram tokenizer (OR of the question's trigrams, ranked by bm25());
-//!   * quality on the gold set (recall@10, MRR at region level) for nimo and both baselines;
+//!   * quality on the gold set for nimo and both baselines: recall@10, MRR and precision of
+//!     the first five at region level, and the share of answers passing their checks (the
+//!     figure, 記載なし, the places compared, 「見つかりませんでした」) as a person reads
+//!     them: nimo's first page against the baselines' first five passages;
 //!   * peak resident memory.
 //!
 //! Results are printed and written to target/bench/search.json.
@@ -19,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nimo::cli::render::{self, Emphasis};
 use nimo::domain::search::lexicon::Lexicon;
+use nimo::domain::search::region::display_name;
 use nimo::domain::search::query::Ask;
 use nimo::setup::{self, Config};
 use serde_json::json;
@@ -171,6 +176,7 @@ struct BigramBaseline {
     index: Index,
     body: tantivy::schema::Field,
     region: tantivy::schema::Field,
+    text: tantivy::schema::Field,
     analyzer: TextAnalyzer,
 }
 
@@ -187,6 +193,7 @@ impl BigramBaseline {
             ),
         );
         let region = b.add_text_field("region", STORED);
+        let text_field = b.add_text_field("text", STORED);
         let index = Index::create_in_ram(b.build());
         let analyzer = TextAnalyzer::from(NgramTokenizer::new(2, 2, false).unwrap());
         index.tokenizers().register("bigram", analyzer.clone());
@@ -195,6 +202,7 @@ impl BigramBaseline {
             let mut d = TantivyDocument::default();
             d.add_text(body, text);
             d.add_text(region, key);
+            d.add_text(text_field, text);
             writer.add_document(d).unwrap();
         }
         writer.commit().unwrap();
@@ -203,13 +211,15 @@ impl BigramBaseline {
                 index,
                 body,
                 region,
+                text: text_field,
                 analyzer,
             },
             started.elapsed(),
         )
     }
 
-    fn search(&self, reader: &tantivy::IndexReader, q: &str) -> Vec<String> {
+    /// The region and text of the top 50 passages.
+    fn search(&self, reader: &tantivy::IndexReader, q: &str) -> Vec<(String, String)> {
         let mut analyzer = self.analyzer.clone();
         let mut stream = analyzer.token_stream(q);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -232,10 +242,13 @@ impl BigramBaseline {
         top.into_iter()
             .map(|(_, a)| {
                 let d: TantivyDocument = searcher.doc(a).unwrap();
-                d.get_first(self.region)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
+                let get = |f| {
+                    d.get_first(f)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                (get(self.region), get(self.text))
             })
             .collect()
     }
@@ -273,7 +286,8 @@ impl Fts5Baseline {
         (Fts5Baseline { conn }, started.elapsed())
     }
 
-    async fn search(&self, q: &str) -> Vec<String> {
+    /// The region and text of the top 50 passages.
+    async fn search(&self, q: &str) -> Vec<(String, String)> {
         let chars: Vec<char> = q.chars().filter(|c| c.is_alphanumeric()).collect();
         let grams: Vec<String> = chars
             .windows(3)
@@ -283,13 +297,11 @@ impl Fts5Baseline {
             return Vec::new();
         }
         let query = grams.join(" OR ");
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT region FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT 50")
-                .bind(query)
-                .fetch_all(&self.conn)
-                .await
-                .unwrap_or_default();
-        rows.into_iter().map(|r| r.0).collect()
+        sqlx::query_as("SELECT region, body FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT 50")
+            .bind(query)
+            .fetch_all(&self.conn)
+            .await
+            .unwrap_or_default()
     }
 }
 
@@ -399,27 +411,66 @@ async fn measure(
 
     let mut quality_json = json!(null);
     if quality {
+        let lex = nimo.lexicon().clone();
         let mut ranked = (Vec::new(), Vec::new(), Vec::new());
+        let mut right = (0usize, 0usize, 0usize);
+        let mut checked = 0usize;
         for (g, a) in gold_questions.iter().zip(&asks) {
-            let answer = nimo
+            let deep = nimo
                 .ask(&Ask {
                     limit: Some(50),
                     ..a.clone()
                 })
                 .await
                 .unwrap();
-            ranked.0.push(gold::ranked_regions(
-                answer.results.hits.iter().map(|h| h.passage.region.key()),
-                10,
-            ));
+            ranked.0.push(gold::ranked_regions(deep.regions_shown(), 10));
             // The baselines get the words of the question (options are nimo's own feature).
             let q = g.q.clone();
+            let b = bigram.search(&bigram_reader, &q);
+            let f = fts5.search(&q).await;
             ranked
                 .1
-                .push(gold::ranked_regions(bigram.search(&bigram_reader, &q), 10));
+                .push(gold::ranked_regions(b.iter().map(|x| x.0.clone()), 10));
             ranked
                 .2
-                .push(gold::ranked_regions(fts5.search(&q).await, 10));
+                .push(gold::ranked_regions(f.iter().map(|x| x.0.clone()), 10));
+            if g.expect.is_empty() {
+                continue;
+            }
+            // The answer as a person reads it: nimo's first page, or the baselines' first
+            // five passages with their regions.
+            checked += 1;
+            let page = nimo
+                .ask(&Ask {
+                    limit: None,
+                    ..a.clone()
+                })
+                .await
+                .unwrap();
+            let text = render::answer(&page, &lex, Emphasis::Markdown).replace("**", "");
+            let keys: Vec<String> = page
+                .results
+                .hits
+                .iter()
+                .map(|h| h.passage.region.key())
+                .collect();
+            right.0 += usize::from(g.expect.failures(&text, &keys).is_empty());
+            let baseline_page = |hits: &[(String, String)]| -> (String, Vec<String>) {
+                let top = &hits[..hits.len().min(5)];
+                let text = if top.is_empty() {
+                    "見つかりませんでした".to_string()
+                } else {
+                    top.iter()
+                        .map(|(k, t)| format!("{}\n{t}", display_name(k)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                (text, top.iter().map(|x| x.0.clone()).collect())
+            };
+            let (t, k) = baseline_page(&b);
+            right.1 += usize::from(g.expect.failures(&t, &k).is_empty());
+            let (t, k) = baseline_page(&f);
+            right.2 += usize::from(g.expect.failures(&t, &k).is_empty());
         }
         let s_nimo = gold::score(gold_questions, &ranked.0);
         let s_bigram = gold::score(gold_questions, &ranked.1);
@@ -427,10 +478,18 @@ async fn measure(
         println!("{}", gold::report("nimo", &s_nimo));
         println!("{}", gold::report("bigram BM25 baseline", &s_bigram));
         println!("{}", gold::report("FTS5 trigram baseline", &s_fts5));
-        let q = |s: &gold::Scores| json!({"recall_at_10": s.recall_at_10, "mrr": s.mrr, "zero_results": s.zero_results});
+        let share = |n: usize| n as f64 / checked.max(1) as f64;
+        println!(
+            "answers passing their checks ({checked} questions): nimo {:.3}, bigram BM25 {:.3}, FTS5 trigram {:.3}",
+            share(right.0),
+            share(right.1),
+            share(right.2)
+        );
+        let q = |s: &gold::Scores, r: usize| json!({"recall_at_10": s.recall_at_10, "mrr": s.mrr, "precision_at_5": s.precision_at_5, "zero_results": s.zero_results, "answers_right": share(r)});
         quality_json = json!({
             "questions": gold_questions.len(),
-            "nimo": q(&s_nimo), "bigram_bm25": q(&s_bigram), "fts5_trigram": q(&s_fts5),
+            "answer_checks": checked,
+            "nimo": q(&s_nimo, right.0), "bigram_bm25": q(&s_bigram, right.1), "fts5_trigram": q(&s_fts5, right.2),
         });
     }
 
