@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use nimo::cli::render::{self, Emphasis};
 use nimo::domain::search::lexicon::Lexicon;
-use nimo::domain::search::region::display_name;
 use nimo::domain::search::query::Ask;
+use nimo::domain::search::region::display_name;
 use nimo::setup::{self, Config};
 use serde_json::json;
 use tantivy::collector::TopDocs;
@@ -423,7 +423,9 @@ async fn measure(
                 })
                 .await
                 .unwrap();
-            ranked.0.push(gold::ranked_regions(deep.regions_shown(), 10));
+            ranked
+                .0
+                .push(gold::ranked_regions(deep.regions_shown(), 10));
             // The baselines get the words of the question (options are nimo's own feature).
             let q = g.q.clone();
             let b = bigram.search(&bigram_reader, &q);

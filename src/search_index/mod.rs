@@ -432,10 +432,20 @@ impl TantivyIndex {
                     });
                 }
             }
+            let mut estimate: Vec<Term> = terms
+                .iter()
+                .zip(&owner_of_term)
+                .filter(|(_, o)| **o == Some(index))
+                .map(|(t, _)| Term::from_field_text(f.body, &t.text))
+                .collect();
+            if !e.topic.is_empty() {
+                estimate.push(Term::from_field_text(f.topics, &e.topic));
+            }
             concepts.push(Concept {
                 label,
                 span,
                 query: Box::new(BooleanQuery::new(clauses)),
+                terms: estimate,
             });
         }
         for (i, t) in terms.iter().enumerate() {
@@ -450,6 +460,7 @@ impl TantivyIndex {
                 label: t.surface.clone(),
                 span: Some((t.start, t.end)),
                 query: Box::new(BooleanQuery::new(self.term_clauses(t))),
+                terms: vec![Term::from_field_text(f.body, &t.text)],
             });
         }
         concepts
@@ -651,6 +662,8 @@ struct Concept {
     /// Where the question says it (bytes of the request's text), when it does.
     span: Option<(usize, usize)>,
     query: Box<dyn Query>,
+    /// Its words and tag as index terms, to estimate cheaply how common it is.
+    terms: Vec<Term>,
 }
 
 /// The labels of parts of a question, those written next to each other joined as they
@@ -800,20 +813,36 @@ impl PassageIndex for TantivyIndex {
         // passage answers, so only the others rank passages by how many they meet.
         let mut content = content;
         let mut mentions: Vec<usize> = Vec::with_capacity(concepts.len());
+        let mut specific: Vec<&Concept> = Vec::new();
         if concepts.len() >= 2 {
+            let all_docs = searcher.num_docs().max(1) as f64;
             let within = if filters.is_empty() {
-                searcher.num_docs() as usize
+                all_docs
             } else {
                 searcher
                     .search(&must(Vec::new()), &Count)
-                    .map_err(err("counting"))?
+                    .map_err(err("counting"))? as f64
             };
+            let common = COMMON_PART * within;
             for c in &concepts {
-                let n = searcher
-                    .search(&must(vec![c.query.box_clone()]), &Count)
-                    .map_err(err("counting"))?;
+                // A part whose words alone are in far more passages than the share that
+                // makes it common is not counted passage by passage (that would read long
+                // posting lists on every question of a national corpus).
+                let mut estimate = 0u64;
+                for t in &c.terms {
+                    estimate = estimate.max(searcher.doc_freq(t).map_err(err("counting"))?);
+                }
+                let estimate = estimate as f64 * within / all_docs;
+                let n = if estimate > 2.0 * common {
+                    estimate as usize
+                } else {
+                    searcher
+                        .search(&must(vec![c.query.box_clone()]), &Count)
+                        .map_err(err("counting"))?
+                };
                 mentions.push(n);
-                if n > 0 && (n as f64) <= COMMON_PART * within as f64 {
+                if n > 0 && (n as f64) <= common {
+                    specific.push(c);
                     content.push((
                         Occur::Should,
                         Box::new(ConstScoreQuery::new(c.query.box_clone(), COVER)),
@@ -840,17 +869,22 @@ impl PassageIndex for TantivyIndex {
         let (complete, missing) = if concepts.len() <= 1 || total == 0 {
             (total, Vec::new())
         } else {
-            let required = required_parts(concepts.len());
-            let all = BooleanQuery::with_minimum_required_clauses(
-                concepts
-                    .iter()
-                    .map(|c| (Occur::Should, c.query.box_clone()))
-                    .collect(),
-                required,
-            );
-            let complete = searcher
-                .search(&must(vec![Box::new(all)]), &Count)
-                .map_err(err("counting"))?;
+            // Meeting the question is meeting its specific parts (the common ones say
+            // little); with none, every match meets it.
+            let complete = if specific.is_empty() {
+                total
+            } else {
+                let all = BooleanQuery::with_minimum_required_clauses(
+                    specific
+                        .iter()
+                        .map(|c| (Occur::Should, c.query.box_clone()))
+                        .collect(),
+                    required_parts(specific.len()),
+                );
+                searcher
+                    .search(&must(vec![Box::new(all)]), &Count)
+                    .map_err(err("counting"))?
+            };
             let missing: Vec<&Concept> = if concepts.len() <= MAX_PARTS_CHECKED {
                 concepts
                     .iter()
