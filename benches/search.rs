@@ -395,11 +395,13 @@ async fn measure(
         let _ = fts5.search(&a.question).await;
     }
     let (mut t_nimo, mut t_bigram, mut t_fts5) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_question: Vec<Vec<Duration>> = vec![Vec::new(); asks.len()];
     for _ in 0..rounds {
-        for a in &asks {
+        for (i, a) in asks.iter().enumerate() {
             let s = Instant::now();
             let _ = nimo.ask(a).await.unwrap();
             t_nimo.push(s.elapsed());
+            per_question[i].push(s.elapsed());
             let s = Instant::now();
             let _ = bigram.search(&bigram_reader, &a.question);
             t_bigram.push(s.elapsed());
@@ -407,6 +409,22 @@ async fn measure(
             let _ = fts5.search(&a.question).await;
             t_fts5.push(s.elapsed());
         }
+    }
+
+    // The slowest questions (median over the rounds), to know where time goes.
+    let mut slowest: Vec<(Duration, &str)> = per_question
+        .iter_mut()
+        .zip(&asks)
+        .map(|(t, a)| {
+            t.sort();
+            (t[t.len() / 2], a.question.as_str())
+        })
+        .collect();
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    println!("## {name}: slowest questions (median ms)");
+    for (t, q) in slowest.iter().take(8) {
+        let short: String = q.chars().take(40).collect();
+        println!("  {:8.2}  {short}", t.as_secs_f64() * 1000.0);
     }
 
     let mut quality_json = json!(null);

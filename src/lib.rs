@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod discord;
 pub mod domain;
+pub mod formats;
 pub mod search_index;
 pub mod setup;
 pub mod store;

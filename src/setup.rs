@@ -107,7 +107,15 @@ async fn wire(
     clock: Arc<dyn Clock>,
 ) -> Result<Opened, AppError> {
     let shared = Arc::new(store.clone());
-    let library = Arc::new(Library::new(lexicon, shared.clone(), Arc::new(index)).await?);
+    let library = Arc::new(
+        Library::new(
+            lexicon,
+            shared.clone(),
+            Arc::new(index),
+            Arc::new(crate::formats::Reader::default()),
+        )
+        .await?,
+    );
     let meetings = Arc::new(
         Meetings::new(
             library.clone(),

@@ -347,13 +347,25 @@ pub fn topics(lex: &Lexicon) -> String {
 pub fn ingest(report: &IngestReport) -> String {
     let mut out = String::new();
     for f in &report.ingested {
+        let parts = match f.format {
+            "PDF" => format!("・{}ページ", f.parts),
+            _ => String::new(),
+        };
+        let figures = if f.figures > 0 {
+            format!("・数値{}件", f.figures)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "取り込み: {} … {}・{}シート・{}件（{}）",
+            "取り込み: {} … {}（{}{parts}）{}・{}シート・{}件の文章{}（{}）",
             f.id,
+            f.title,
+            f.format,
             f.form,
             f.sheets,
             f.passages,
+            figures,
             abbreviate(&f.regions, 6)
         );
         for w in &f.warnings {

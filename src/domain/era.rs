@@ -75,8 +75,12 @@ pub fn find_years(text: &str) -> Vec<YearMention> {
             if before.is_some_and(|c| c.is_ascii_alphanumeric()) {
                 continue;
             }
+            // 「R3年4月1日」 goes on with the day: only a match that ends in the number
+            // itself can be glued to what follows.
             let after = text[whole.end()..].chars().next();
-            if after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            if whole.as_str().ends_with(|c: char| c.is_ascii_digit())
+                && after.is_some_and(|c| c.is_ascii_alphanumeric())
+            {
                 continue;
             }
         }

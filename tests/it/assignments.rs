@@ -332,7 +332,7 @@ async fn form_b_by_conversation_and_exports() {
             None,
             MeetingPlan {
                 name: "令和３年度 第１回 AD合同会議".into(),
-                form: "jichitai-sheet@2021.1".into(),
+                form: "jichitai-sheet@2021.2".into(),
                 deadline: parse_jst("2021-12-01 17:00").unwrap(),
                 fiscal_year: Some(2021),
                 meeting_date: None,

@@ -181,6 +181,7 @@ impl Assignments {
                     submitted_version: (submission.submitted_version > 0)
                         .then_some(submission.submitted_version),
                     amended: submission.amended,
+                    earlier: None,
                 };
                 let turn = conversation::resume(&ctx, &cursor);
                 let mut messages = vec![Message {
@@ -345,6 +346,7 @@ impl Assignments {
                         submitted_version: (submission.submitted_version > 0)
                             .then_some(submission.submitted_version),
                         amended: submission.amended,
+                        earlier: None,
                     };
                     let turn = conversation::handle(&ctx, &conversation.cursor, input.clone());
                     let submit = turn.event == Some(Event::Submit);

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppError;
+use crate::domain::people::Person;
 use crate::domain::ports::{
-    DocumentStore, FigureRecord, IndexState, PassageIndex, SourceFingerprint, SourcedDocument,
+    DocumentStore, FigureRecord, FileReader, IndexState, PassageIndex, ReadFailure, ReadFile,
+    SourceFingerprint, SourcedDocument,
 };
 use crate::domain::search::corpus;
 use crate::domain::search::lexicon::Lexicon;
@@ -40,6 +42,14 @@ pub enum IngestEvent {
 pub struct IngestedFile {
     pub id: String,
     pub path: PathBuf,
+    /// 「PDF」「Excel」「Word」「テキスト」.
+    pub format: &'static str,
+    /// Pages of a PDF, sheets of a workbook.
+    pub parts: usize,
+    /// The title a person recognises.
+    pub title: String,
+    /// Figures read from a 基礎情報 table.
+    pub figures: usize,
     pub form: String,
     pub sheets: usize,
     pub passages: usize,
@@ -63,11 +73,33 @@ impl IngestReport {
     }
 }
 
+/// One ingest run: what is known, what was seen, what waits to be committed.
+struct IngestRun {
+    report: IngestReport,
+    known: HashMap<String, SourceFingerprint>,
+    seen_ids: HashMap<String, PathBuf>,
+    batch: Vec<SourcedDocument>,
+    force: bool,
+}
+
+impl IngestRun {
+    fn new(known: HashMap<String, SourceFingerprint>, force: bool) -> IngestRun {
+        IngestRun {
+            report: IngestReport::default(),
+            known,
+            seen_ids: HashMap::new(),
+            batch: Vec::new(),
+            force,
+        }
+    }
+}
+
 /// The documents and what can be asked of them.
 pub struct Library {
     lexicon: Arc<Lexicon>,
     store: Arc<dyn DocumentStore>,
     index: Arc<dyn PassageIndex>,
+    reader: Arc<dyn FileReader>,
     directory: RwLock<Arc<RegionDirectory>>,
     /// Every region's basic figures (small: a few dozen per sheet), read with the
     /// directory after every change.
@@ -99,11 +131,13 @@ impl Library {
         lexicon: Arc<Lexicon>,
         store: Arc<dyn DocumentStore>,
         index: Arc<dyn PassageIndex>,
+        reader: Arc<dyn FileReader>,
     ) -> Result<Library, AppError> {
         let library = Library {
             lexicon,
             store,
             index,
+            reader,
             directory: RwLock::new(Arc::default()),
             figures: RwLock::new(Arc::default()),
             publishing: Publishing::default(),
@@ -178,9 +212,10 @@ impl Library {
         self.directory.read().expect("directory lock").clone()
     }
 
-    /// Reads files (or directories of `.txt` files) into the store and the index. Files
-    /// whose bytes and lexicon are unchanged are skipped unless `force`. A file that cannot
-    /// be read or parsed is reported and leaves what is indexed untouched.
+    /// Reads files (or directories of them: `.txt`, `.csv`, `.pdf`, `.xlsx`, `.docx`) into
+    /// the store and the index. Files whose bytes and lexicon are unchanged are skipped
+    /// unless `force`. A file that cannot be read or parsed is reported with its reason and
+    /// leaves what is indexed untouched.
     pub async fn ingest(
         &self,
         paths: &[PathBuf],
@@ -188,23 +223,23 @@ impl Library {
         progress: &mut (dyn FnMut(IngestEvent) + Send),
     ) -> Result<IngestReport, AppError> {
         let started = Instant::now();
-        let mut report = IngestReport::default();
-        let files = expand_paths(paths, &mut report.failed);
-        let known = self.store.fingerprints().await?;
-        let mut seen_ids: HashMap<String, PathBuf> = HashMap::new();
-        let mut batch: Vec<SourcedDocument> = Vec::new();
+        let mut run = IngestRun::new(self.store.fingerprints().await?, force);
+        let files = expand_paths(paths, &mut run.report.failed);
         let total = files.len();
         for (n, path) in files.into_iter().enumerate() {
             progress(IngestEvent::Reading { done: n, total });
             let Some(id) = path.file_name().map(|s| s.to_string_lossy().to_string()) else {
                 continue;
             };
-            if let Some(other) = seen_ids.insert(id.clone(), path.clone()) {
-                report.failed.push((
-                    path.clone(),
+            let too_big = std::fs::metadata(&path)
+                .map(|m| m.len() > self.reader.max_bytes())
+                .unwrap_or(false);
+            if too_big {
+                run.report.failed.push((
+                    path,
                     format!(
-                        "同じファイル名の {} と区別できません（ファイル名が文書の識別子です）",
-                        other.display()
+                        "ファイルが大きすぎます（上限 {} MB）。分割するか、不要なページを除いてください。",
+                        self.reader.max_bytes() / 1_000_000
                     ),
                 ));
                 continue;
@@ -212,73 +247,174 @@ impl Library {
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
                 Err(e) => {
-                    report
+                    run.report
                         .failed
                         .push((path, format!("ファイルを読めません: {e}")));
                     continue;
                 }
             };
-            report.bytes += bytes.len() as u64;
-            let sha = format!("{:x}", Sha256::digest(&bytes));
-            if !force
-                && known
-                    .get(&id)
-                    .is_some_and(|k| k.sha256 == sha && k.lexicon == self.lexicon.fingerprint)
-            {
-                report.unchanged.push(path);
-                continue;
-            }
-            match corpus::parse_bytes(&id, &bytes, &self.lexicon) {
-                Ok(document)
-                    if !force
-                        && let Some(shrunk) =
-                            known.get(&id).and_then(|old| shrinks(old, &document)) =>
-                {
-                    report.failed.push((path, shrunk));
-                }
-                Ok(document) => {
-                    let regions: BTreeSet<String> = document
-                        .passages
-                        .iter()
-                        .map(|p| p.region.name.clone())
-                        .collect();
-                    report.ingested.push(IngestedFile {
-                        id: id.clone(),
-                        path: path.clone(),
-                        form: document.form.clone(),
-                        sheets: document.sheets,
-                        passages: document.passages.len(),
-                        regions: regions.into_iter().collect(),
-                        warnings: document.warnings.clone(),
-                    });
-                    batch.push(SourcedDocument {
-                        document,
-                        source_path: path.display().to_string(),
-                        sha256: sha,
-                        lexicon: self.lexicon.fingerprint.clone(),
-                    });
-                }
-                Err(e) => report.failed.push((path, e.to_string())),
-            }
-            if batch.len() >= INGEST_BATCH {
-                progress(IngestEvent::Committing {
-                    documents: batch.len(),
-                });
-                self.commit_batch(std::mem::take(&mut batch)).await?;
-            }
+            self.take_in(&mut run, id, path, bytes, progress).await?;
         }
         progress(IngestEvent::Reading { done: total, total });
-        if !batch.is_empty() {
-            progress(IngestEvent::Committing {
-                documents: batch.len(),
-            });
-            self.commit_batch(batch).await?;
+        self.finish_run(run, started, progress).await
+    }
+
+    /// Adds files someone handed over (an organizer's attachments in Discord): the same
+    /// reading and checks as `ingest`, for organizers only.
+    pub async fn add_files(
+        &self,
+        person: &Person,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<IngestReport, AppError> {
+        if !person.is_organizer() {
+            return Err(AppError::refused(
+                "資料を追加できるのは主催者だけです。追加したい資料は主催者にお送りください。",
+            ));
         }
-        if !report.ingested.is_empty() {
+        let started = Instant::now();
+        let mut run = IngestRun::new(self.store.fingerprints().await?, false);
+        let mut quiet = |_: IngestEvent| {};
+        for (name, bytes) in files {
+            let id = Path::new(&name)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or(name);
+            self.take_in(&mut run, id.clone(), PathBuf::from(&id), bytes, &mut quiet)
+                .await?;
+        }
+        let report = self.finish_run(run, started, &mut quiet).await?;
+        tracing::info!(
+            person = %person.id,
+            added = report.ingested.len(),
+            failed = report.failed.len(),
+            "documents added"
+        );
+        Ok(report)
+    }
+
+    /// Reads a file (PDF, Excel, Word or text) to text, off the async runtime.
+    pub async fn read_file(&self, bytes: Vec<u8>) -> Result<ReadFile, ReadFailure> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || reader.read(&bytes))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ReadFailure {
+                    reason: format!("読み取り処理が異常終了しました（{e}）"),
+                    code: "internal",
+                    user_fixable: false,
+                })
+            })
+    }
+
+    /// The largest file accepted, in bytes.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.reader.max_bytes()
+    }
+
+    /// One file of a run: read, parse, check against what is indexed, queue.
+    async fn take_in(
+        &self,
+        run: &mut IngestRun,
+        id: String,
+        path: PathBuf,
+        bytes: Vec<u8>,
+        progress: &mut (dyn FnMut(IngestEvent) + Send),
+    ) -> Result<(), AppError> {
+        if let Some(other) = run.seen_ids.insert(id.clone(), path.clone()) {
+            run.report.failed.push((
+                path,
+                format!(
+                    "同じファイル名の {} と区別できません（ファイル名が文書の識別子です）",
+                    other.display()
+                ),
+            ));
+            return Ok(());
+        }
+        run.report.bytes += bytes.len() as u64;
+        let sha = format!("{:x}", Sha256::digest(&bytes));
+        if !run.force
+            && run
+                .known
+                .get(&id)
+                .is_some_and(|k| k.sha256 == sha && k.lexicon == self.lexicon.fingerprint)
+        {
+            run.report.unchanged.push(path);
+            return Ok(());
+        }
+        let read = match self.read_file(bytes).await {
+            Ok(read) => read,
+            Err(e) => {
+                if !e.user_fixable {
+                    tracing::error!(file = %path.display(), code = e.code, "a file could not be read: {e}");
+                }
+                run.report.failed.push((path, e.reason));
+                return Ok(());
+            }
+        };
+        match corpus::parse_text(&id, &read.text, &self.lexicon) {
+            Ok(document)
+                if !run.force
+                    && let Some(shrunk) =
+                        run.known.get(&id).and_then(|old| shrinks(old, &document)) =>
+            {
+                run.report.failed.push((path, shrunk));
+            }
+            Ok(document) => {
+                let regions: BTreeSet<String> = document
+                    .passages
+                    .iter()
+                    .map(|p| p.region.name.clone())
+                    .collect();
+                let mut warnings = read.warnings;
+                warnings.extend(document.warnings.iter().cloned());
+                run.report.ingested.push(IngestedFile {
+                    id: id.clone(),
+                    path: path.clone(),
+                    format: read.format,
+                    parts: read.parts,
+                    form: document.form.clone(),
+                    sheets: document.sheets,
+                    passages: document.passages.len(),
+                    regions: regions.into_iter().collect(),
+                    figures: document.figures.iter().map(|f| f.figures.len()).sum(),
+                    title: document.title.clone(),
+                    warnings,
+                });
+                run.batch.push(SourcedDocument {
+                    document,
+                    source_path: path.display().to_string(),
+                    sha256: sha,
+                    lexicon: self.lexicon.fingerprint.clone(),
+                });
+            }
+            Err(e) => run.report.failed.push((path, e.to_string())),
+        }
+        if run.batch.len() >= INGEST_BATCH {
+            progress(IngestEvent::Committing {
+                documents: run.batch.len(),
+            });
+            self.commit_batch(std::mem::take(&mut run.batch)).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish_run(
+        &self,
+        mut run: IngestRun,
+        started: Instant,
+        progress: &mut (dyn FnMut(IngestEvent) + Send),
+    ) -> Result<IngestReport, AppError> {
+        if !run.batch.is_empty() {
+            progress(IngestEvent::Committing {
+                documents: run.batch.len(),
+            });
+            self.commit_batch(std::mem::take(&mut run.batch)).await?;
+        }
+        if !run.report.ingested.is_empty() {
             self.refresh_directory().await?;
         }
-        report.elapsed = started.elapsed();
-        Ok(report)
+        run.report.elapsed = started.elapsed();
+        Ok(run.report)
     }
 
     /// Store first (the truth), then the index; a crash in between is repaired at the next
@@ -425,13 +561,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, failed: &mut Vec<(PathBuf, String)>)
         }
         if path.is_dir() {
             walk(&path, out, failed);
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
-        {
+        } else if is_document(&path) {
             out.push(path);
         }
     }
+}
+
+/// The files a folder's documents are taken from (a file named on its own is read
+/// whatever its name: the format is recognised by content). Office's lock files
+/// (「~$名簿.xlsx」) are not documents.
+fn is_document(path: &Path) -> bool {
+    const EXTENSIONS: &[&str] = &["txt", "csv", "pdf", "xlsx", "xlsm", "docx", "docm"];
+    let lock_file = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("~$"));
+    !lock_file
+        && path.extension().is_some_and(|e| {
+            EXTENSIONS
+                .iter()
+                .any(|known| e.eq_ignore_ascii_case(known))
+        })
 }
 
 #[cfg(test)]

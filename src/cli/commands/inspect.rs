@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::domain::era::era_label;
+use crate::domain::ports::FileReader;
 use crate::domain::search::corpus;
+use crate::formats::Reader;
 use crate::setup::Config;
 
 pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
@@ -15,9 +17,16 @@ pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    match corpus::parse_bytes(&id, &bytes, &lexicon) {
+    let read = match Reader::default().read(&bytes) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match corpus::parse_text(&id, &read.text, &lexicon) {
         Ok(doc) => {
-            println!("文書: {}（{}）", doc.title, doc.form);
+            println!("文書: {}（{}・{}）", doc.title, doc.form, read.format);
             println!(
                 "年度: {}　シート: {}　文章: {}件",
                 doc.fiscal_year
@@ -42,7 +51,14 @@ pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
                     last = Some(key);
                 }
             }
-            for w in &doc.warnings {
+            for f in &doc.figures {
+                println!(
+                    "\n数値（{}）: {}件",
+                    f.region.name,
+                    f.figures.len()
+                );
+            }
+            for w in read.warnings.iter().chain(&doc.warnings) {
                 println!("確認: {w}");
             }
             Ok(ExitCode::SUCCESS)

@@ -164,7 +164,7 @@ pub fn split_cells(input: &str) -> Vec<String> {
 }
 
 static AS_OF_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[(（]?\s*(?:令和|平成|[RH])\s*(?:元|[0-9]{1,2})\s*(?:年|[.．/])\s*(?:[0-9]{1,2}\s*月?)?\s*(?:時点|現在)?\s*[)）]?|[(（]?\s*(?:19|20)[0-9]{2}\s*年\s*(?:[0-9]{1,2}\s*月)?\s*(?:時点|現在)?\s*[)）]?")
+    Regex::new(r"[(（]?\s*(?:令和|平成|[RH])\s*(?:元|[0-9]{1,2})\s*(?:年|[.．/])\s*(?:[0-9]{1,2}\s*月?)?\s*(?:[0-9]{1,2}\s*日)?\s*(?:時点|現在)?\s*[)）]?|[(（]?\s*(?:19|20)[0-9]{2}\s*年\s*(?:[0-9]{1,2}\s*月)?\s*(?:時点|現在)?\s*[)）]?")
         .expect("valid regex")
 });
 static MONTH_RE: LazyLock<Regex> =
@@ -473,6 +473,7 @@ mod tests {
         let pop = q("population");
         let n = |s: &str| parse(&pop, s).map(|a| a.number().unwrap());
         assert_eq!(n("568"), Ok(568.0));
+        assert_eq!(n("920,471 人 R3年4月1日時点"), Ok(920471.0));
         assert_eq!(n("568人"), Ok(568.0));
         assert_eq!(n("１，２３４"), Ok(1234.0));
         assert_eq!(n("920,471 人"), Ok(920471.0));

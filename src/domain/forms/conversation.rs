@@ -7,12 +7,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
+use super::import::SheetReading;
 use super::definition::{Asked, FieldKind, FormDef, expand};
 use super::document::render_text;
 use crate::domain::text::{nfkc, quoted};
 
 /// Where a person is in the form.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
     /// Index into `FormDef::asked()`.
     pub index: usize,
@@ -36,6 +37,31 @@ pub struct Cursor {
     /// `asked.len()` stands for "past the last question".
     #[serde(default)]
     pub return_to: Option<usize>,
+    /// Answers offered in one piece and waiting for the person's 「はい」.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<Proposal>,
+    /// Questions whose answer was carried over from an earlier submission and not touched
+    /// since (marked in the review and the preview).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<String>,
+}
+
+/// Answers offered in one piece, saved only after the person's 「はい」: a filled sheet they
+/// handed over, or their region's earlier submission to start from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub source: ProposalSource,
+    /// (question id, answer), each already through the question's checks.
+    pub answers: Vec<(String, Answer)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ProposalSource {
+    /// A file the person attached (its name).
+    Sheet { file: String },
+    /// The region's submission to an earlier meeting (its name).
+    Earlier { meeting: String },
 }
 
 /// Something to do, from a button or a typed keyword.
@@ -54,6 +80,10 @@ pub enum Command {
     Help,
     /// Open an input form (a Discord modal) for the current question.
     Modal,
+    /// 「はい」 to a proposal (a sheet read, an earlier submission to start from).
+    Accept,
+    /// 「いいえ」 to a proposal.
+    Decline,
 }
 
 impl Command {
@@ -72,6 +102,8 @@ impl Command {
             Command::Clear => "やり直し".into(),
             Command::Help => "ヘルプ".into(),
             Command::Modal => "まとめて入力".into(),
+            Command::Accept => "はい（取り込む）".into(),
+            Command::Decline => "いいえ".into(),
         }
     }
 
@@ -90,6 +122,8 @@ impl Command {
             Command::Clear => "clear".into(),
             Command::Help => "help".into(),
             Command::Modal => "modal".into(),
+            Command::Accept => "accept".into(),
+            Command::Decline => "decline".into(),
         }
     }
 
@@ -115,6 +149,8 @@ impl Command {
             "clear" => Command::Clear,
             "help" => Command::Help,
             "modal" => Command::Modal,
+            "accept" => Command::Accept,
+            "decline" => Command::Decline,
             other => Command::Edit(other.strip_prefix("edit")?.parse().ok()?),
         })
     }
@@ -224,6 +260,13 @@ pub enum Input {
     },
     /// The fields of a submitted input form (modal): (field id, value).
     Fields(Vec<(String, String)>),
+    /// A filled sheet the person handed over, as read (see `import::read_sheet`).
+    Sheet { file: String, reading: SheetReading },
+    /// The region's earlier submission of this form, offered as a starting point.
+    Earlier {
+        meeting: String,
+        answers: Vec<(String, Answer)>,
+    },
 }
 
 /// A change to the saved answers.
@@ -298,6 +341,9 @@ pub struct Context<'a> {
     pub submitted_version: Option<u32>,
     /// The answers changed since that version (修正中).
     pub amended: bool,
+    /// The region's earlier submission of this form (last year's), shown beside the
+    /// questions it answered: (meeting name, answers).
+    pub earlier: Option<(&'a str, &'a Answers)>,
 }
 
 const HELP: &str = "\
@@ -354,12 +400,28 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
     let mut m = Machine::new(ctx, cursor);
     m.cursor.started = true;
     let input = match input {
+        Input::Text(t) if m.cursor.proposal.is_some() && yes_or_no(&t).is_some() => {
+            Input::Command(yes_or_no(&t).unwrap_or(Command::Decline))
+        }
         Input::Text(t) => match parse_command(&t) {
             Some(c) => Input::Command(c),
             None => Input::Text(t),
         },
         other => other,
     };
+    let answers_proposal = matches!(
+        input,
+        Input::Command(Command::Accept | Command::Decline)
+            | Input::Button {
+                command: Command::Accept | Command::Decline,
+                ..
+            }
+            | Input::Sheet { .. }
+            | Input::Earlier { .. }
+    );
+    if !answers_proposal && m.cursor.proposal.take().is_some() {
+        m.say("（読み取った内容は取り込まずに進めます。取り込むときは、もう一度ファイルを送ってください。）");
+    }
     if !matches!(
         input,
         Input::Command(Command::ConfirmSubmit | Command::Submit)
@@ -381,8 +443,62 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
         Input::Button { command, .. } => m.command(command),
         Input::Text(t) => m.text(&t),
         Input::Fields(f) => m.fields(f),
+        Input::Sheet { file, reading } => m.sheet(file, reading),
+        Input::Earlier { meeting, answers } => m.offer_earlier(meeting, answers),
     }
     m.finish()
+}
+
+/// 「3行」「2項目」「920,471人」: how much an answer holds, for the summary of a sheet.
+fn size_of(q: &super::definition::QuestionDef, answer: &Answer) -> String {
+    match answer {
+        Answer::Table { rows } => format!("{}行", rows.len()),
+        Answer::Bullets { items } => format!("{}項目", items.len()),
+        Answer::Text { text } => format!("{}文字", text.chars().count()),
+        other => other.display(q),
+    }
+}
+
+/// An earlier answer, short: a table by its first column (the goals), a list by its items.
+fn earlier_summary(q: &super::definition::QuestionDef, answer: &Answer) -> String {
+    let lines: Vec<String> = match (answer, &q.kind) {
+        (Answer::Table { rows }, FieldKind::Table { columns, .. }) => rows
+            .iter()
+            .filter_map(|r| r.first())
+            .map(|c| format!("・{}: {c}", columns[0].label))
+            .collect(),
+        (Answer::Bullets { items }, _) => items.iter().map(|i| format!("・{i}")).collect(),
+        (other, _) => vec![other.display(q)],
+    };
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(8)
+        .map(|l| {
+            let short: String = l.chars().take(80).collect();
+            if l.chars().count() > 80 {
+                format!("{short}…")
+            } else {
+                short
+            }
+        })
+        .collect();
+    if lines.len() > 8 {
+        out.push(format!("ほか{}件", lines.len() - 8));
+    }
+    out.join("\n")
+}
+
+/// 「はい」/「いいえ」 (and the ways people type them) while a proposal waits.
+fn yes_or_no(text: &str) -> Option<Command> {
+    let t = nfkc(text.trim()).to_lowercase();
+    let t = t.trim_end_matches(['。', '.', '!', '！']).trim();
+    match hiragana(t).as_str() {
+        "はい" | "yes" | "y" | "ok" | "とりこむ" | "取り込む" | "お願いします"
+        | "おねがいします" | "ひきつぐ" | "引き継ぐ" => Some(Command::Accept),
+        "いいえ" | "no" | "n" | "とりこまない" | "取り込まない" | "やめる" | "ひきつがない"
+        | "引き継がない" => Some(Command::Decline),
+        _ => None,
+    }
 }
 
 impl<'a> Machine<'a> {
@@ -439,6 +555,7 @@ impl<'a> Machine<'a> {
     }
 
     fn set(&mut self, question: &str, answer: Answer) {
+        self.cursor.carried.retain(|q| q != question);
         self.answers.insert(question.to_string(), answer.clone());
         self.ops.push(Op::Set {
             question: question.to_string(),
@@ -551,6 +668,20 @@ impl<'a> Machine<'a> {
                 text.push_str(&format!("\n現在の回答: {shown}（入力すると置き換えます）"));
             }
         }
+        if self.cursor.carried.contains(&q.id) {
+            text.push_str("\n（この回答は前回の提出から引き継いだものです。このままでよければ「次へ」、直すときは入力してください。）");
+        }
+        if let Some((meeting, earlier)) = self.ctx.earlier
+            && !self.cursor.carried.contains(&q.id)
+            && let Some(before) = earlier.get(&q.id)
+        {
+            // What the region wrote for this question last time: the meeting asks them to
+            // report this year's progress against last year's goals.
+            text.push_str(&format!(
+                "\n参考・前回（{meeting}）の回答:\n{}",
+                earlier_summary(q, before)
+            ));
+        }
         if q.required {
             text.push_str("\n※ この質問は必須です。");
         }
@@ -614,7 +745,13 @@ impl<'a> Machine<'a> {
                     self.prompt();
                     return;
                 }
-                self.say("スキップしました。");
+                let id = self.current().question.id.clone();
+                if self.cursor.carried.contains(&id) {
+                    self.cursor.carried.retain(|q| *q != id);
+                    self.say("引き継いだ回答のまま次へ進みます。");
+                } else {
+                    self.say("スキップしました。");
+                }
                 self.advance();
             }
             Command::Next => {
@@ -645,6 +782,8 @@ impl<'a> Machine<'a> {
                         return;
                     }
                 }
+                let id = a.question.id.clone();
+                self.cursor.carried.retain(|q| *q != id);
                 self.advance();
             }
             Command::Back => {
@@ -692,8 +831,9 @@ impl<'a> Machine<'a> {
                     self.ctx.region,
                     &self.answers,
                 );
+                let carried = self.carried_note();
                 self.push(Message {
-                    text: format!("提出される内容のプレビューです。\n\n{text}"),
+                    text: format!("提出される内容のプレビューです。\n\n{text}{carried}"),
                     actions: vec![Command::Submit, Command::Review, Command::Pause],
                     modal: None,
                     at: None,
@@ -711,6 +851,7 @@ impl<'a> Machine<'a> {
                 }
                 let a = self.current();
                 self.cursor.cells.clear();
+                self.cursor.carried.retain(|q| *q != a.question.id);
                 if self.answers.remove(&a.question.id).is_some() {
                     self.ops.push(Op::Remove {
                         question: a.question.id.clone(),
@@ -718,6 +859,13 @@ impl<'a> Machine<'a> {
                     self.say("この質問の回答を消しました。");
                 }
                 self.cursor.replacing = false;
+                self.prompt();
+            }
+            Command::Accept => self.accept(),
+            Command::Decline => {
+                if self.cursor.proposal.take().is_some() {
+                    self.say("取り込みませんでした。今の回答はそのままです。");
+                }
                 self.prompt();
             }
             Command::Modal => {
@@ -731,6 +879,159 @@ impl<'a> Machine<'a> {
                     ..Default::default()
                 });
             }
+        }
+    }
+
+    /// A filled sheet, read: what was found, what could not be placed, what failed a
+    /// check; the answers wait for 「はい」.
+    fn sheet(&mut self, file: String, reading: SheetReading) {
+        let mut text = String::new();
+        if reading.answers.is_empty() {
+            text.push_str(&format!(
+                "「{file}」から、この様式の回答を読み取れませんでした。{}の様式に記入したファイルか確かめてください。",
+                quoted(&expand(&self.ctx.form.title, self.ctx.fiscal_year))
+            ));
+        } else {
+            text.push_str(&format!(
+                "「{file}」から{}問の回答を読み取りました。\n",
+                reading.answers.len()
+            ));
+            for (id, answer) in &reading.answers {
+                let Some(a) = self.asked.iter().find(|a| a.question.id == *id) else {
+                    continue;
+                };
+                let replaces = if self.answers.contains_key(id) {
+                    "（今の回答を置き換えます）"
+                } else {
+                    ""
+                };
+                text.push_str(&format!(
+                    "・{}. {}: {}{replaces}\n",
+                    a.number,
+                    self.label(a),
+                    size_of(a.question, answer)
+                ));
+            }
+        }
+        if !reading.invalid.is_empty() {
+            text.push_str("\n入力の決まりに合わないため取り込まない回答:\n");
+            for i in &reading.invalid {
+                let shown: String = i.text.replace('\n', " ").chars().take(40).collect();
+                text.push_str(&format!("・{}: 「{shown}」― {}\n", i.question, i.reason));
+            }
+        }
+        if !reading.unplaced.is_empty() {
+            text.push_str(&format!(
+                "\nどの質問にも当てはまらなかった行（{}行、取り込みません）:\n",
+                reading.unplaced.len()
+            ));
+            for line in reading.unplaced.iter().take(5) {
+                let shown: String = line.chars().take(40).collect();
+                text.push_str(&format!("・{shown}\n"));
+            }
+            if reading.unplaced.len() > 5 {
+                text.push_str(&format!("ほか{}行\n", reading.unplaced.len() - 5));
+            }
+        }
+        if reading.answers.is_empty() {
+            self.say(text.trim_end().to_string());
+            self.prompt();
+            return;
+        }
+        text.push_str("\nこの内容を下書きに取り込みますか？「はい」で取り込み、「いいえ」で取りやめます（取り込んだ後も、提出までは直せます）。");
+        self.cursor.proposal = Some(Proposal {
+            source: ProposalSource::Sheet { file },
+            answers: reading.answers,
+        });
+        self.push(Message {
+            text,
+            actions: vec![Command::Accept, Command::Decline],
+            modal: None,
+            at: None,
+        });
+    }
+
+    /// The region's earlier submission, offered as a starting point.
+    fn offer_earlier(&mut self, meeting: String, answers: Vec<(String, Answer)>) {
+        let answers: Vec<(String, Answer)> = answers
+            .into_iter()
+            .filter(|(id, _)| self.asked.iter().any(|a| a.question.id == *id))
+            .collect();
+        if answers.is_empty() {
+            return;
+        }
+        let text = format!(
+            "前回（{meeting}）に提出した内容（{}問）を引き継いで始められます。引き継いだ回答は、確かめるまで「前回から引き継ぎ」と表示されます。\n引き継ぎますか？「はい」で引き継ぎ、「いいえ」で白紙から始めます。",
+            answers.len()
+        );
+        self.cursor.proposal = Some(Proposal {
+            source: ProposalSource::Earlier { meeting },
+            answers,
+        });
+        self.push(Message {
+            text,
+            actions: vec![Command::Accept, Command::Decline],
+            modal: None,
+            at: None,
+        });
+    }
+
+    fn accept(&mut self) {
+        let Some(proposal) = self.cursor.proposal.take() else {
+            self.say("取り込む内容はありません（もう取り込んだか、取りやめました）。");
+            self.prompt();
+            return;
+        };
+        let n = proposal.answers.len();
+        let ids: Vec<String> = proposal.answers.iter().map(|(id, _)| id.clone()).collect();
+        for (id, answer) in proposal.answers {
+            self.set(&id, answer);
+        }
+        match proposal.source {
+            ProposalSource::Sheet { file } => {
+                self.say(format!("「{file}」の{n}問を下書きに取り込みました。"))
+            }
+            ProposalSource::Earlier { meeting } => {
+                self.cursor.carried = ids;
+                self.say(format!("前回（{meeting}）の{n}問を引き継ぎました。"));
+            }
+        }
+        // On to the first question still unanswered, or to the end.
+        self.cursor.cells.clear();
+        self.cursor.replacing = false;
+        self.cursor.return_to = None;
+        match self
+            .asked
+            .iter()
+            .position(|a| !self.answers.contains_key(&a.question.id))
+        {
+            Some(i) => {
+                self.cursor.index = i;
+                self.cursor.finished = false;
+            }
+            None => {
+                self.cursor.index = self.asked.len() - 1;
+                self.cursor.finished = true;
+            }
+        }
+        self.prompt();
+    }
+
+    /// 「※ 前回から引き継いだまま…」 under a preview, when some answers are untouched.
+    fn carried_note(&self) -> String {
+        let numbers: Vec<String> = self
+            .asked
+            .iter()
+            .filter(|a| self.cursor.carried.contains(&a.question.id))
+            .map(|a| format!("{}. {}", a.number, self.label(a)))
+            .collect();
+        if numbers.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n\n※ 前回から引き継いだまま、まだ確かめていない回答: {}（「修正 番号」で見直せます）",
+                numbers.join("、")
+            )
         }
     }
 
@@ -755,7 +1056,16 @@ impl<'a> Machine<'a> {
             } else {
                 ""
             };
-            text.push_str(&format!("{}. {}{mark}: {shown}\n", a.number, self.label(a)));
+            let carried = if self.cursor.carried.contains(&a.question.id) {
+                "（前回から引き継ぎ・未確認）"
+            } else {
+                ""
+            };
+            text.push_str(&format!(
+                "{}. {}{mark}: {carried}{shown}\n",
+                a.number,
+                self.label(a)
+            ));
         }
         for q in self
             .ctx

@@ -79,6 +79,10 @@ pub struct QuestionDef {
     /// Required questions must be answered before submitting; others may be left blank.
     #[serde(default)]
     pub required: bool,
+    /// Other labels the official sheet uses for this question (「総人口」 for 人口), so a
+    /// filled sheet can be read into the form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     #[serde(flatten)]
     pub kind: FieldKind,
 }

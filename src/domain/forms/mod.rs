@@ -5,6 +5,7 @@ pub mod answer;
 pub mod conversation;
 pub mod definition;
 pub mod document;
+pub mod import;
 
 pub use answer::{Answer, Answers};
 pub use conversation::{

@@ -9,10 +9,12 @@
 //! - `meetings`: meetings with their setup and reminder schedule
 //! - `reminders`: claiming due rungs, the outbox of deliveries
 //! - `courier`: sending a notice to a person or a channel
+//! - `files`: reading PDF, Excel, Word and text files into text
 
 mod assignments;
 mod courier;
 mod documents;
+mod files;
 mod index;
 mod meetings;
 mod reminders;
@@ -23,6 +25,7 @@ pub use assignments::{
 };
 pub use courier::{Courier, DeliveryError};
 pub use documents::{DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument};
+pub use files::{FileReader, ReadFailure, ReadFile};
 pub use index::{IndexState, PassageIndex};
 pub use meetings::{MeetingStore, StepRecord};
 pub use reminders::{Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore};

@@ -190,7 +190,7 @@ impl FigureBook {
         let is_quantity = |a: &str| a.ends_with('数') || a.ends_with('率') || a.ends_with("人口");
         for (i, raw) in file.figure.iter().enumerate() {
             let pattern = Regex::new(&format!(
-                r"(?:{lead})(?P<between>[^0-9]{{0,40}}?(?:\([^)]*\)[^0-9]{{0,12}}?)?)(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<u>{units})(?P<after>\s*\([^)]{{0,20}}時点\))?",
+                r"(?:{lead})(?P<between>[^0-9]{{0,40}}?(?:\([^)]*\)[^0-9]{{0,12}}?)?)(?P<n>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?:\|\s*)?(?P<u>{units})(?P<after>\s*\([^)]{{0,20}}時点\)|\s*\|\s*[^|]{{0,20}}?時点)?",
                 lead = raw.lead,
                 units = raw.units
             ))

@@ -267,7 +267,7 @@ async fn jichitai_sheet_in_a_dm_with_bad_numbers_edits_and_an_amendment() {
     plain_meeting(
         &nimo.app,
         "令和３年度 第１回 AD合同会議",
-        "jichitai-sheet@2021.1",
+        "jichitai-sheet@2021.2",
         "2099-12-01 17:00",
     )
     .await;

@@ -40,6 +40,7 @@ impl Person {
             region: "東京都世田谷区",
             submitted_version: self.submitted,
             amended: self.amended,
+            earlier: None,
         }
     }
 
