@@ -26,6 +26,7 @@ const HELP: &str = "\
   /テーマ (/topics)        テーマの一覧
   /テーマ テーマ名 [地域名]  そのテーマに取り組む地域の一覧
   /事前課題 [会議番号] [地域名]  事前課題の入力を始める・続ける（担当者として登録が必要）
+  /取り込み ファイル        記入済みの様式（Excel・Word）から回答を読み取る（入力中に）
   /担当申請 地域名         地域の担当者として申請する（主催者が承認）
   /提出内容 会議番号 地域名  提出された事前課題を読む（アドバイザー・主催者）
   /ヘルプ (/help)          この説明
@@ -142,6 +143,44 @@ pub async fn run(
         };
         if matches!(command.as_deref(), Some("終了" | "quit" | "exit" | "q")) {
             break;
+        }
+        // A filled sheet handed over while filling in the form.
+        if matches!(command.as_deref(), Some("取り込み" | "取込" | "import")) {
+            let Some(c) = &chatter else {
+                writeln!(
+                    output,
+                    "様式の取り込みは、担当者として nimo chat --as 名前 で始めたときに使えます。"
+                )?;
+                continue;
+            };
+            let path = rest.trim().trim_matches(['"', '\'', '「', '」']);
+            if path.is_empty() {
+                writeln!(
+                    output,
+                    "ファイルを指定してください（例: /取り込み 事前課題_世田谷区.xlsx）。"
+                )?;
+                continue;
+            }
+            let file = std::path::Path::new(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| path.to_string());
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    writeln!(output, "「{path}」を開けませんでした（{e}）。")?;
+                    continue;
+                }
+            };
+            match app
+                .assignments
+                .hand_over(&c.person, &file, bytes, Source::Typed)
+                .await
+            {
+                Ok(reply) => write_messages(&mut output, &reply.messages)?,
+                Err(e) => write!(output, "{}", say(&e))?,
+            }
+            continue;
         }
         // While a form is being filled in, everything else answers it.
         if let Some(c) = &chatter

@@ -1,11 +1,13 @@
 //! Messages: a question by mention in a channel, or anything written in a DM — which,
 //! while the person is filling in their 事前課題, answers the form.
 
-use serenity::all::Message;
+use serenity::all::{Attachment, Message};
 
 use super::bot::{Bot, person_of};
 use super::commands::ask;
+use super::attachments;
 use super::message::answers;
+use super::message::documents;
 use super::message::{Reply, conversation};
 use crate::app::AppError;
 use crate::app::assignments::Source;
@@ -18,6 +20,10 @@ use crate::domain::search::query::Ask;
 pub enum Said {
     /// A line of the person's 事前課題, and the message it came in.
     Form(PersonId, String, MessageId),
+    /// A filled sheet attached while filling in the 事前課題.
+    Sheet(PersonId, Box<Attachment>, MessageId),
+    /// Files attached in a DM outside a 事前課題: documents an organizer adds.
+    Documents(PersonId, Vec<Attachment>),
     /// A question (empty: they only called nimo). Answered as a reply to the message.
     Question(String),
 }
@@ -38,8 +44,17 @@ pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
         return None;
     }
     let (person, _) = person_of(&msg.author);
+    let filling_in = in_dm && bot.app.assignments.is_active(&person).await;
+    // A file in a DM: the filled sheet of the 事前課題 being filled in, or documents.
+    if in_dm && let Some(first) = msg.attachments.first() {
+        return Some(if filling_in {
+            Said::Sheet(person, Box::new(first.clone()), msg.id.get())
+        } else {
+            Said::Documents(person, msg.attachments.clone())
+        });
+    }
     // In a DM, while a 事前課題 is being filled in, messages answer it.
-    if in_dm && bot.app.assignments.is_active(&person).await {
+    if filling_in {
         return Some(Said::Form(person, msg.content.clone(), msg.id.get()));
     }
     let mut question = msg.content.clone();
@@ -59,6 +74,29 @@ pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
                 .handle(&person, Input::Text(text), Source::Message(message))
                 .await?;
             Ok(conversation::replies(&reply.messages, reply.submission))
+        }
+        Said::Sheet(person, attachment, message) => {
+            let bytes = attachments::fetch(bot, &attachment).await?;
+            let reply = bot
+                .app
+                .assignments
+                .hand_over(
+                    &person,
+                    &attachment.filename,
+                    bytes,
+                    Source::Message(message),
+                )
+                .await?;
+            Ok(conversation::replies(&reply.messages, reply.submission))
+        }
+        Said::Documents(person, files) => {
+            if bot.app.assignments.may_add_documents(&person).await.is_err() {
+                return Err(AppError::refused(
+                    "ファイルを受け取りましたが、いま入力中の事前課題がありません。記入済みの様式を取り込むときは、先に「/事前課題」で入力を始めてから送ってください。",
+                ));
+            }
+            let report = attachments::add_documents(bot, &person, &files, &mut |_, _, _| {}).await?;
+            Ok(documents::added(&report))
         }
         Said::Question(question) if question.is_empty() => Ok(vec![answers::help()]),
         Said::Question(question) => {

@@ -14,6 +14,7 @@
 //! `NIMO_DISCORD_PROXY` (base URL replacing https://discord.com: a rate-limit proxy, or a
 //! fake Discord in tests; serenity's own rate limiter is then off, as it must be).
 
+pub mod attachments;
 pub mod bot;
 pub mod chat;
 pub mod commands;

@@ -153,6 +153,36 @@ impl Rest {
         }
     }
 
+    /// Downloads an attachment from the URL Discord gave for it (its CDN; never with the
+    /// bot's token), refusing more than `max_bytes` whatever the size announced.
+    pub async fn download(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
+        let mut response = self
+            .client
+            .get(url)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(|e| format!("接続できませんでした（{}）", e.without_url()))?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status().as_u16()));
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err("ファイルが大きすぎます".into());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("途中で切れました（{}）", e.without_url()))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err("ファイルが大きすぎます".into());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     fn wait_before(&self, route: &str) -> Option<Instant> {
         let limits = self.limits.lock().expect("limits lock");
         let now = Instant::now();

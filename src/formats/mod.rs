@@ -194,9 +194,8 @@ impl Extracted {
     ///   such as Sheet1;
     /// - a paragraph as its lines;
     /// - a table row as one line: its non-empty cells joined by " | ". Line breaks inside
-    ///   a cell become a space, so that a row stays one line and a label stays on the line
-    ///   of its value (Excel's Alt+Enter breaks sit at phrase boundaries, so a space reads
-    ///   right; NFKC/tokenisers treat it as a separator).
+    ///   a cell are joined (Japanese runs on; a space only between Latin letters or
+    ///   digits), so that a row stays one line and a label stays on the line of its value.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for (i, part) in self.parts.iter().enumerate() {
@@ -222,13 +221,7 @@ impl Extracted {
                             let cells: Vec<String> = row
                                 .iter()
                                 .filter(|c| !c.is_empty())
-                                .map(|c| {
-                                    c.split('\n')
-                                        .map(str::trim)
-                                        .filter(|l| !l.is_empty())
-                                        .collect::<Vec<_>>()
-                                        .join(" ")
-                                })
+                                .map(|c| join_cell_lines(c))
                                 .collect();
                             if !cells.is_empty() {
                                 out.push_str(&cells.join(" | "));
@@ -241,6 +234,22 @@ impl Extracted {
         }
         out
     }
+}
+
+/// A cell's lines (Alt+Enter breaks) as one line: Japanese runs on as it was typed, a
+/// space only between Latin letters or digits.
+fn join_cell_lines(cell: &str) -> String {
+    let mut out = String::new();
+    for line in cell.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
+        if let (Some(a), Some(b)) = (out.chars().last(), line.chars().next())
+            && (a.is_ascii_alphanumeric() || a.is_ascii_punctuation())
+            && (b.is_ascii_alphanumeric() || b.is_ascii_punctuation())
+        {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 fn is_default_sheet_name(name: &str) -> bool {

@@ -185,7 +185,7 @@ fn xlsx_form_a_sheets_rows_and_bullets() {
     assert_line(
         &text,
         &format!(
-            "{} | ピアサポーター養成講座を実施した。 またオンラインによるピアとの交流会を開催した",
+            "{} | ピアサポーター養成講座を実施した。またオンラインによるピアとの交流会を開催した",
             GOALS[1]
         ),
     );
@@ -218,15 +218,15 @@ fn xlsx_basic_info_labels_values_dates_formulas() {
     // the group label merged down four rows is on each of its rows; formula cached values
     assert_line(
         &text,
-        "入院精神障害者数 （R3年6月30日時点） | 合計 | 568 | 人",
+        "入院精神障害者数（R3年6月30日時点） | 合計 | 568 | 人",
     );
     assert_line(
         &text,
-        "入院精神障害者数 （R3年6月30日時点） | １年以上 | 568 | 人 | 100.0%",
+        "入院精神障害者数（R3年6月30日時点） | １年以上 | 568 | 人 | 100.0%",
     );
     assert_line(
         &text,
-        "入院精神障害者数 （R3年6月30日時点） | ３か月未満 | 0 | 人 | 0.0%",
+        "入院精神障害者数（R3年6月30日時点） | ３か月未満 | 0 | 人 | 0.0%",
     );
     // percentages, decimals, dates (era and western), drop-down value
     assert_line(&text, "退院率（入院後３か月時点） | 62.5%");

@@ -233,6 +233,17 @@ impl AssignmentStore for Store {
         rows.iter().map(submission_from).collect()
     }
 
+    async fn region_submissions(&self, region_key: &str) -> Result<Vec<Submission>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE region_key = ? ORDER BY id"
+        ))
+        .bind(region_key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("reading a region's submissions"))?;
+        rows.iter().map(submission_from).collect()
+    }
+
     async fn answers(&self, submission_id: SubmissionId) -> Result<Answers, StoreError> {
         let mut connection = self.pool.acquire().await.map_err(db_err("connecting"))?;
         read_answers(&mut connection, submission_id).await

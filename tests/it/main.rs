@@ -6,6 +6,7 @@
 mod assignments;
 mod cli;
 mod discord;
+mod formats;
 mod helpers;
 mod reminders;
 mod search;

@@ -21,6 +21,8 @@ use super::AppError;
 use super::library::Library;
 use super::meetings::Meetings;
 use crate::domain::clock::{Clock, format_jst};
+use crate::app::library::IngestReport;
+use crate::domain::forms::Answers;
 use crate::domain::forms::conversation::{self, Context, Cursor, Event, Input, Message};
 use crate::domain::forms::document::render_text;
 use crate::domain::ids::{MeetingId, SubmissionId};
@@ -87,6 +89,33 @@ impl Assignments {
             .ok_or_else(|| AppError::internal("a person just recorded is missing"))
     }
 
+    // ---- documents handed over -------------------------------------------------------
+
+    /// Refuses anyone but an organizer, before any file is downloaded.
+    pub async fn may_add_documents(&self, id: &PersonId) -> Result<(), AppError> {
+        match self.store.person(id).await? {
+            Some(p) if p.is_organizer() => Ok(()),
+            _ => Err(AppError::refused(
+                "資料を追加できるのは主催者だけです。追加したい資料は主催者にお送りください。",
+            )),
+        }
+    }
+
+    /// Documents an organizer hands over (attachments in Discord): read like `nimo ingest`
+    /// reads files, and searchable at once.
+    pub async fn add_documents(
+        &self,
+        id: &PersonId,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<IngestReport, AppError> {
+        let person = self
+            .store
+            .person(id)
+            .await?
+            .ok_or_else(|| AppError::refused("利用者が登録されていません。"))?;
+        self.library.add_files(&person, files).await
+    }
+
     // ---- the conversation ---------------------------------------------------------------
 
     /// The people filling in a form right now, the last Discord message their
@@ -95,6 +124,14 @@ impl Assignments {
         &self,
     ) -> Result<Vec<(PersonId, Option<MessageId>, DateTime<Utc>)>, AppError> {
         Ok(self.store.active_conversations().await?)
+    }
+
+    /// The answers of the form the person is filling in (or last filled in): their draft.
+    pub async fn draft(&self, person: &PersonId) -> Result<Option<Answers>, AppError> {
+        let Some(conversation) = self.store.conversation(person).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.store.answers(conversation.submission_id).await?))
     }
 
     /// Whether this person's next message answers their form.
@@ -165,6 +202,7 @@ impl Assignments {
                     .await?
             }
         };
+        let earlier = self.earlier(&submission).await?;
         let mut said: Option<Vec<Message>> = None;
         self.store
             .turn(person_id, Some(submission.id), None, &mut |state| {
@@ -173,6 +211,7 @@ impl Assignments {
                     Some(c) if c.submission_id == submission.id => c.cursor.clone(),
                     _ => Cursor::default(),
                 };
+                let first_time = !cursor.started && state.answers.is_empty();
                 let ctx = Context {
                     form: &form,
                     fiscal_year: meeting.fiscal_year,
@@ -181,9 +220,22 @@ impl Assignments {
                     submitted_version: (submission.submitted_version > 0)
                         .then_some(submission.submitted_version),
                     amended: submission.amended,
-                    earlier: None,
+                    earlier: earlier.as_ref().map(|(m, a)| (m.as_str(), a)),
                 };
-                let turn = conversation::resume(&ctx, &cursor);
+                let mut turn = conversation::resume(&ctx, &cursor);
+                if first_time && let Some((meeting, answers)) = &earlier {
+                    // Starting afresh: offer last time's answers as a starting point.
+                    let offer = conversation::handle(
+                        &ctx,
+                        &turn.cursor,
+                        Input::Earlier {
+                            meeting: meeting.clone(),
+                            answers: answers.clone().into_iter().collect(),
+                        },
+                    );
+                    turn.messages.extend(offer.messages);
+                    turn.cursor = offer.cursor;
+                }
                 let mut messages = vec![Message {
                     text: format!(
                         "会議: {}（締切 {}）{}",
@@ -264,6 +316,73 @@ impl Assignments {
         }
     }
 
+    /// The region's latest submitted answers to the same form in an earlier meeting (last
+    /// year's 事前課題), with that meeting's name.
+    async fn earlier(
+        &self,
+        submission: &Submission,
+    ) -> Result<Option<(String, Answers)>, AppError> {
+        let mut earlier: Vec<Submission> = self
+            .store
+            .region_submissions(&submission.region_key)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.form_id == submission.form_id
+                    && s.meeting_id != submission.meeting_id
+                    && s.submitted_version > 0
+                    && s.id.get() < submission.id.get()
+            })
+            .collect();
+        earlier.sort_by_key(|s| s.submitted_at);
+        let Some(last) = earlier.pop() else {
+            return Ok(None);
+        };
+        let Some(version) = self.store.versions(last.id).await?.pop() else {
+            return Ok(None);
+        };
+        let meeting = self.meetings.get(last.meeting_id).await?;
+        Ok(Some((meeting.name, version.answers)))
+    }
+
+    /// A filled sheet (Excel, Word, PDF or text) handed over while filling in the form:
+    /// read, placed into the questions with the same checks as typed answers, and shown;
+    /// nothing is saved until the person says 「はい」.
+    pub async fn hand_over(
+        &self,
+        person_id: &PersonId,
+        file: &str,
+        bytes: Vec<u8>,
+        source: Source,
+    ) -> Result<Reply, AppError> {
+        if !self.is_active(person_id).await {
+            return Err(AppError::refused(
+                "記入済みの様式を取り込むには、先に「/事前課題」で入力を始めてから、ファイルを送ってください。",
+            ));
+        }
+        if bytes.len() as u64 > self.library.max_file_bytes() {
+            return Err(AppError::refused(format!(
+                "「{file}」は大きすぎます（上限 {} MB）。",
+                self.library.max_file_bytes() / 1_000_000
+            )));
+        }
+        let read = self.library.read_file(bytes).await.map_err(|e| {
+            if !e.user_fixable {
+                tracing::error!(file, code = e.code, "a handed-over sheet could not be read: {e}");
+            }
+            AppError::refused(format!("「{file}」を読み取れませんでした。{}", e.reason))
+        })?;
+        self.handle(
+            person_id,
+            Input::Sheet {
+                file: file.to_string(),
+                text: read.text,
+            },
+            source,
+        )
+        .await
+    }
+
     /// Handles what the person said while filling in their form. A Discord message
     /// handled before (replayed) is not applied twice, and gets no reply; a button of
     /// another submission's form acts on nothing.
@@ -300,6 +419,7 @@ impl Assignments {
                 .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))?;
             let meeting = self.meetings.get(submission.meeting_id).await?;
             let form = self.meetings.form_of(&meeting).await?;
+            let earlier = self.earlier(&submission).await?;
             let now = self.now();
             let mut outcome: Option<Result<(Vec<Message>, bool), AppError>> = None;
             let mut stale = false;
@@ -346,7 +466,7 @@ impl Assignments {
                         submitted_version: (submission.submitted_version > 0)
                             .then_some(submission.submitted_version),
                         amended: submission.amended,
-                        earlier: None,
+                        earlier: earlier.as_ref().map(|(m, a)| (m.as_str(), a)),
                     };
                     let turn = conversation::handle(&ctx, &conversation.cursor, input.clone());
                     let submit = turn.event == Some(Event::Submit);

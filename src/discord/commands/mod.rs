@@ -3,6 +3,7 @@
 //! the registry: the order commands are registered in, how each is acknowledged, and
 //! autocomplete for the options they share.
 
+pub mod add_documents;
 pub mod ask;
 pub mod assignment;
 mod autocomplete;
@@ -38,7 +39,7 @@ pub enum Ack {
 type Entry = (&'static str, Ack, fn() -> Value);
 
 /// Every command, in the order Discord lists them.
-const COMMANDS: [Entry; 9] = [
+const COMMANDS: [Entry; 10] = [
     (ask::NAME, Ack::Later { private: false }, ask::definition),
     (
         region::NAME,
@@ -75,6 +76,11 @@ const COMMANDS: [Entry; 9] = [
         Ack::Later { private: true },
         status::definition,
     ),
+    (
+        add_documents::NAME,
+        Ack::Later { private: false },
+        add_documents::definition,
+    ),
     (help::NAME, Ack::Now, help::definition),
 ];
 
@@ -102,6 +108,7 @@ pub async fn run(bot: &Bot, cmd: &CommandInteraction) -> Result<Vec<Reply>, AppE
         register_staff::NAME => register_staff::run(bot, cmd).await,
         submitted::NAME => submitted::run(bot, cmd).await,
         status::NAME => status::run(bot, cmd).await,
+        add_documents::NAME => add_documents::run(bot, cmd).await,
         help::NAME => Ok(help::run()),
         other => Err(AppError::refused(format!(
             "「/{other}」というコマンドはありません。/ヘルプ をお試しください。"

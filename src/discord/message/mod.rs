@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod conversation;
+pub mod documents;
 pub mod ids;
 pub mod limits;
 pub mod notices;

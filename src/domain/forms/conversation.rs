@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
-use super::import::SheetReading;
+use super::import::{SheetReading, read_sheet};
 use super::definition::{Asked, FieldKind, FormDef, expand};
 use super::document::render_text;
 use crate::domain::text::{nfkc, quoted};
@@ -102,7 +102,7 @@ impl Command {
             Command::Clear => "やり直し".into(),
             Command::Help => "ヘルプ".into(),
             Command::Modal => "まとめて入力".into(),
-            Command::Accept => "はい（取り込む）".into(),
+            Command::Accept => "はい".into(),
             Command::Decline => "いいえ".into(),
         }
     }
@@ -260,8 +260,9 @@ pub enum Input {
     },
     /// The fields of a submitted input form (modal): (field id, value).
     Fields(Vec<(String, String)>),
-    /// A filled sheet the person handed over, as read (see `import::read_sheet`).
-    Sheet { file: String, reading: SheetReading },
+    /// A filled sheet the person handed over: its name and its text (table rows as one
+    /// line, cells joined by " | "), placed into the questions by `import::read_sheet`.
+    Sheet { file: String, text: String },
     /// The region's earlier submission of this form, offered as a starting point.
     Earlier {
         meeting: String,
@@ -443,7 +444,10 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
         Input::Button { command, .. } => m.command(command),
         Input::Text(t) => m.text(&t),
         Input::Fields(f) => m.fields(f),
-        Input::Sheet { file, reading } => m.sheet(file, reading),
+        Input::Sheet { file, text } => {
+            let reading = read_sheet(ctx.form, ctx.fiscal_year, ctx.region, &text);
+            m.sheet(file, reading)
+        }
         Input::Earlier { meeting, answers } => m.offer_earlier(meeting, answers),
     }
     m.finish()

@@ -127,6 +127,11 @@ pub fn read_sheet(
         if is_furniture(line, form, region) {
             continue;
         }
+        // Who filled it in, how to reach them: the sheet's margin, not an answer.
+        if is_contact_note(line) {
+            reading.unplaced.push(line.to_string());
+            continue;
+        }
         // A labelled row of figures (「総人口 | 920,471 | 人 | R3年4月1日時点」)?
         if let Some((q, value)) = labelled_row(form, line) {
             push(&mut pieces, &q.id, value);
@@ -293,6 +298,15 @@ fn labelled_row<'f>(form: &'f FormDef, line: &str) -> Option<(&'f QuestionDef, S
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, q)| (q, value))
+}
+
+/// 「担当：障害福祉課」「TEL: 03-…」: notes in a sheet's margin.
+fn is_contact_note(line: &str) -> bool {
+    static NOTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:担当者?|記入者|作成者|回答者|連絡先|電話|tel|fax|メール|e-?mail|所属|氏名|部署)\s*[:：]")
+            .expect("valid regex")
+    });
+    NOTE.is_match(&nfkc(line.trim()))
 }
 
 /// 「（R3年6月30日時点）」 taken out of a label.

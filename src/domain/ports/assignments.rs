@@ -118,6 +118,8 @@ pub trait AssignmentStore: Send + Sync {
         form_version: &str,
     ) -> Result<Submission, StoreError>;
     async fn submissions(&self, meeting: MeetingId) -> Result<Vec<Submission>, StoreError>;
+    /// Every submission of a region, across meetings, oldest first.
+    async fn region_submissions(&self, region_key: &str) -> Result<Vec<Submission>, StoreError>;
     async fn answers(&self, submission: SubmissionId) -> Result<Answers, StoreError>;
     /// One conversation turn, atomically: in one write transaction, reads the person's
     /// conversation, its submission (or `submission`, when starting one) and the answers,

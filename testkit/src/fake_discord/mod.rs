@@ -96,6 +96,21 @@ pub(crate) struct Inner {
     pub(crate) history: Vec<Value>,
     /// Messages dispatched right after the next READY.
     pub(crate) after_ready: Vec<Value>,
+    /// Uploaded attachments by CDN path (`/attachments/{channel}/{id}/{name}`).
+    pub(crate) files: HashMap<String, Vec<u8>>,
+    /// CDN paths downloaded, in order.
+    pub(crate) downloads: Vec<String>,
+}
+
+/// Discord's upload limit for a user without Nitro (10 MiB since 2024).
+pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
+/// An upload Discord refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadRefused {
+    /// Discord's JSON error code (40005: request entity too large).
+    pub code: u64,
+    pub message: String,
 }
 
 /// The DM channel of a user. Users below 3100 share DM_CHANNEL_ID (older tests talk to
@@ -336,6 +351,86 @@ impl FakeDiscord {
         }
         self.dispatch("MESSAGE_CREATE", m);
         (id, at)
+    }
+
+    /// A user uploads a file, as the Discord client does before sending the message it
+    /// belongs to: refused above Discord's upload limit, otherwise served at the attachment
+    /// URL. Returns the attachment object.
+    pub fn upload(&self, channel: u64, name: &str, bytes: &[u8]) -> Result<Value, UploadRefused> {
+        if bytes.len() > UPLOAD_LIMIT {
+            return Err(UploadRefused {
+                code: 40005,
+                message: "Request entity too large".into(),
+            });
+        }
+        let id = self.next_id();
+        let path = format!("/attachments/{channel}/{id}/{name}");
+        let url = format!("http://{}{path}", self.addr);
+        self.inner
+            .lock()
+            .unwrap()
+            .files
+            .insert(path, bytes.to_vec());
+        let content_type = match name.rsplit('.').next() {
+            Some("pdf") => "application/pdf",
+            Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Some("docx") => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Some("txt") => "text/plain; charset=utf-8",
+            _ => "application/octet-stream",
+        };
+        Ok(json!({
+            "id": id.to_string(), "filename": name, "size": bytes.len(), "url": url,
+            "proxy_url": url, "content_type": content_type,
+        }))
+    }
+
+    /// The CDN paths the bot downloaded, in order.
+    pub fn downloads(&self) -> Vec<String> {
+        self.inner.lock().unwrap().downloads.clone()
+    }
+
+    /// A user's DM with files attached (see `upload`); returns its id.
+    pub fn dm_with_files(&self, author: (u64, &str), content: &str, attachments: &[Value]) -> u64 {
+        let id = self.next_id();
+        let mut m = message_json(
+            id,
+            dm_channel_of(author.0),
+            user(author.0, author.1, false),
+            content,
+            &Value::Null,
+        );
+        m["attachments"] = Value::Array(attachments.to_vec());
+        {
+            let mut i = self.inner.lock().unwrap();
+            i.dispatched_at.insert(id, Instant::now());
+            i.history.push(m.clone());
+        }
+        self.dispatch("MESSAGE_CREATE", m);
+        id
+    }
+
+    /// A slash command with attachment options: (option name, attachment object).
+    pub fn slash_with_files(
+        &self,
+        who: (u64, &str),
+        name: &str,
+        files: &[(&str, Value)],
+        guild: bool,
+    ) -> (u64, String) {
+        let mut resolved = serde_json::Map::new();
+        let opts: Vec<Value> = files
+            .iter()
+            .map(|(n, a)| {
+                let id = a["id"].as_str().unwrap_or_default().to_string();
+                resolved.insert(id.clone(), a.clone());
+                json!({ "name": n, "type": 11, "value": id })
+            })
+            .collect();
+        let mut data = self.command_data(name, Value::Array(opts));
+        data["resolved"] = json!({ "attachments": resolved });
+        self.interaction_envelope_as(who, 2, data, guild, None)
     }
 
     /// A user's DM that reaches the bot right after its next READY, before the bot has

@@ -76,6 +76,27 @@ pub(crate) async fn handle_rest(
     changed: Arc<Notify>,
 ) -> Response<Full<Bytes>> {
     let method = req.method().to_string();
+    // Attachments, as Discord's CDN serves them: no token needed (nor sent).
+    if method == "GET" && req.uri().path().starts_with("/attachments/") {
+        let path = req.uri().path().to_string();
+        let file = inner.lock().unwrap().files.get(&path).cloned();
+        let mut i = inner.lock().unwrap();
+        i.downloads.push(path.clone());
+        drop(i);
+        changed.notify_waiters();
+        return match file {
+            Some(bytes) => Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/octet-stream")
+                .body(Full::new(Bytes::from(bytes)))
+                .unwrap(),
+            None => respond(
+                StatusCode::NOT_FOUND,
+                &json!({"message": "Not Found"}),
+                &[],
+            ),
+        };
+    }
     let path = req.uri().path().trim_start_matches("/api/v10").to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let auth_ok = req

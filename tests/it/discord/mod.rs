@@ -40,7 +40,7 @@ pub async fn start_bot(
         .await
         .expect("the bot starts");
     let ready = bot.ready(WAIT).await.expect("the bot became ready");
-    assert_eq!(ready.commands, 9);
+    assert_eq!(ready.commands, 10);
     assert_eq!(ready.user, "nimo");
     bot
 }

@@ -47,6 +47,15 @@ pub fn pieces(lines: &[usize], layout: &Layout) -> Vec<String> {
     for &i in lines {
         let line = &layout.lines[i];
         let raw = line.raw.trim();
+        // A table row of a spreadsheet or a Word table (cells joined by " | ") is a unit
+        // of its own: its cells stay together, and rows never run into each other.
+        if raw.contains(" | ") {
+            if !current.is_empty() {
+                units.push(std::mem::take(&mut current));
+            }
+            units.push(raw.to_string());
+            continue;
+        }
         if !current.is_empty() && (starts_item(&line.norm) || current.ends_with('。')) {
             units.push(std::mem::take(&mut current));
         }
@@ -59,7 +68,13 @@ pub fn pieces(lines: &[usize], layout: &Layout) -> Vec<String> {
     // 2. Long units are cut at sentence ends, then at the target size.
     let mut parts: Vec<String> = Vec::new();
     for unit in units {
-        if unit.chars().count() <= TARGET_CHARS {
+        let row_limit = if unit.contains(" | ") {
+            // A goal and its 取組状況 are read together even when long.
+            2 * TARGET_CHARS
+        } else {
+            TARGET_CHARS
+        };
+        if unit.chars().count() <= row_limit {
             parts.push(unit);
         } else {
             parts.extend(split_long(&unit));

@@ -522,7 +522,15 @@ fn detect_form<'a>(lines: &[Line], lex: &'a Lexicon) -> Option<&'a FormLayout> {
             prev = Some(&line.norm);
         }
         let score = matched.iter().filter(|m| **m).count();
-        if score >= 2 && best.is_none_or(|(s, _)| score > s) {
+        // A form's own title (a short line) and one of its sections also make the form:
+        // a workbook may hold only the 基礎情報 sheet of a 自治体情報シート.
+        let titled = lines.iter().any(|l| {
+            l.kind == LineKind::Content
+                && l.norm.chars().count() <= 40
+                && form.title_markers.iter().any(|m| l.norm.contains(m.as_str()))
+        });
+        let enough = score >= 2 || (titled && score >= 1);
+        if enough && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, form));
         }
     }
