@@ -20,12 +20,19 @@ pub fn check(bot: &Bot, a: &Attachment) -> Result<(), AppError> {
         .unwrap_or_default();
     if !READABLE.contains(&extension.as_str()) {
         let hint = match extension.as_str() {
-            "xls" | "doc" => "古い形式（.xls/.doc）は読めません。Excel・Wordで .xlsx/.docx 形式で保存し直して送ってください。",
+            "xls" | "doc" => {
+                "古い形式（.xls/.doc）は読めません。Excel・Wordで .xlsx/.docx 形式で保存し直して送ってください。"
+            }
             "pptx" | "ppt" => "PowerPoint は読めません。PDFに変換して送ってください。",
-            "png" | "jpg" | "jpeg" | "gif" | "heic" => "画像の文字は読めません（文字認識には対応していません）。元のファイル（PDF・Excel・Word）を送ってください。",
+            "png" | "jpg" | "jpeg" | "gif" | "heic" => {
+                "画像の文字は読めません（文字認識には対応していません）。元のファイル（PDF・Excel・Word）を送ってください。"
+            }
             _ => "読めるのは PDF・Excel（.xlsx）・Word（.docx）・テキスト（.txt/.csv）です。",
         };
-        return Err(AppError::refused(format!("「{}」は読めない種類のファイルです。{hint}", a.filename)));
+        return Err(AppError::refused(format!(
+            "「{}」は読めない種類のファイルです。{hint}",
+            a.filename
+        )));
     }
     let limit = bot.app.library.max_file_bytes();
     if u64::from(a.size) > limit {

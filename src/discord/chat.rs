@@ -3,9 +3,9 @@
 
 use serenity::all::{Attachment, Message};
 
+use super::attachments;
 use super::bot::{Bot, person_of};
 use super::commands::ask;
-use super::attachments;
 use super::message::answers;
 use super::message::documents;
 use super::message::{Reply, conversation};
@@ -90,12 +90,19 @@ pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
             Ok(conversation::replies(&reply.messages, reply.submission))
         }
         Said::Documents(person, files) => {
-            if bot.app.assignments.may_add_documents(&person).await.is_err() {
+            if bot
+                .app
+                .assignments
+                .may_add_documents(&person)
+                .await
+                .is_err()
+            {
                 return Err(AppError::refused(
                     "ファイルを受け取りましたが、いま入力中の事前課題がありません。記入済みの様式を取り込むときは、先に「/事前課題」で入力を始めてから送ってください。",
                 ));
             }
-            let report = attachments::add_documents(bot, &person, &files, &mut |_, _, _| {}).await?;
+            let report =
+                attachments::add_documents(bot, &person, &files, &mut |_, _, _| {}).await?;
             Ok(documents::added(&report))
         }
         Said::Question(question) if question.is_empty() => Ok(vec![answers::help()]),

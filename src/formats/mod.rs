@@ -26,11 +26,11 @@ mod fold;
 mod limits;
 mod numfmt;
 mod pdf;
+mod port;
 mod sniff;
 mod text;
 mod xlsx;
 mod zipguard;
-mod port;
 
 pub use port::Reader;
 

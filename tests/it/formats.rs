@@ -23,7 +23,10 @@ use crate::helpers::{
 };
 
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/formats"
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,7 +208,8 @@ fn kihon_xlsx(path: &Path) {
     let mut wb = Workbook::new();
     let thousands = Format::new().set_num_format("#,##0");
     let ws = wb.add_worksheet().set_name("基礎情報").unwrap();
-    ws.write_string(0, 0, "「参加自治体状況共有」シート").unwrap();
+    ws.write_string(0, 0, "「参加自治体状況共有」シート")
+        .unwrap();
     ws.write_string(1, 0, "東京都世田谷区").unwrap();
     ws.write_string(2, 0, "１ 県又は政令市の基礎情報").unwrap();
     let rows: [(&str, Option<f64>, &str); 5] = [
@@ -313,7 +317,9 @@ async fn bad_files_are_refused_with_reasons_and_nothing_indexed_changes() {
             .find(|(p, _)| p == path)
             .unwrap_or_else(|| panic!("{} is reported", path.display()));
         assert!(
-            reason.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+            reason
+                .chars()
+                .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
             "{}: a Japanese reason, got 「{reason}」",
             path.display()
         );
@@ -323,7 +329,11 @@ async fn bad_files_are_refused_with_reasons_and_nothing_indexed_changes() {
             path.display()
         );
     }
-    assert_eq!(lib.passage_count().unwrap(), before, "nothing indexed changed");
+    assert_eq!(
+        lib.passage_count().unwrap(),
+        before,
+        "nothing indexed changed"
+    );
 }
 
 /// What staff typed for form A, as the conversation stores it.
@@ -341,7 +351,7 @@ const TYPED: [&str; 10] = [
 ];
 
 /// The same answers written into the Excel 様式.
-fn filled_form_a(path: &Path, region: &str) {
+pub fn filled_form_a(path: &Path, region: &str) {
     let mut wb = Workbook::new();
     let wrap = Format::new().set_text_wrap();
     let plain = Format::new();
@@ -367,8 +377,13 @@ fn filled_form_a(path: &Path, region: &str) {
         &wrap,
     )
     .unwrap();
-    ws.write_string_with_format(5, 1, "精神保健福祉審議会等において、\n区の取組を説明した", &wrap)
-        .unwrap();
+    ws.write_string_with_format(
+        5,
+        1,
+        "精神保健福祉審議会等において、\n区の取組を説明した",
+        &wrap,
+    )
+    .unwrap();
     ws.write_string(6, 0, "ピアサポーターを養成する").unwrap();
     ws.write_string(6, 1, "ピアサポーター養成講座を実施した")
         .unwrap();
@@ -411,9 +426,17 @@ async fn a_filled_form_a_becomes_the_same_draft_as_typing_it() {
     let nimo = spawn_app(clock_at("2021-11-20 10:00")).await;
     let app = &nimo.app;
     let a = &app.assignments;
-    plain_meeting(app, "令和３年度 第２回 AD合同会議", FORM_A, "2021-12-10 17:00").await;
-    for (who, region) in [("local:山田", "東京都世田谷区"), ("local:佐藤", "東京都葛飾区")]
-    {
+    plain_meeting(
+        app,
+        "令和３年度 第２回 AD合同会議",
+        FORM_A,
+        "2021-12-10 17:00",
+    )
+    .await;
+    for (who, region) in [
+        ("local:山田", "東京都世田谷区"),
+        ("local:佐藤", "東京都葛飾区"),
+    ] {
         a.grant(&person(who), who, Role::Staff, Some(region), None)
             .await
             .unwrap();
@@ -429,16 +452,27 @@ async fn a_filled_form_a_becomes_the_same_draft_as_typing_it() {
     filled_form_a(&sheet, "東京都葛飾区");
     let bytes = std::fs::read(&sheet).unwrap();
     let reply = a
-        .hand_over(&person("local:佐藤"), "事前課題_葛飾区.xlsx", bytes, Source::Typed)
+        .hand_over(
+            &person("local:佐藤"),
+            "事前課題_葛飾区.xlsx",
+            bytes,
+            Source::Typed,
+        )
         .await
         .unwrap();
     let shown: String = reply.messages.iter().map(|m| m.text.clone()).collect();
     assert!(shown.contains("4問の回答を読み取りました"), "{shown}");
     assert!(shown.contains("2行"), "{shown}");
-    assert!(shown.contains("担当：障害福祉課"), "the note is shown as unplaced: {shown}");
+    assert!(
+        shown.contains("担当：障害福祉課"),
+        "the note is shown as unplaced: {shown}"
+    );
     assert!(shown.contains("「はい」"), "{shown}");
     let draft = |who: &'static str| async move { a.draft(&person(who)).await.unwrap().unwrap() };
-    assert!(draft("local:佐藤").await.is_empty(), "nothing saved before はい");
+    assert!(
+        draft("local:佐藤").await.is_empty(),
+        "nothing saved before はい"
+    );
     let said = say(app, "local:佐藤", "はい").await;
     assert!(said.contains("取り込みました"), "{said}");
     assert!(said.contains("すべての質問が終わりました"), "{said}");
@@ -448,7 +482,10 @@ async fn a_filled_form_a_becomes_the_same_draft_as_typing_it() {
     assert!(matches!(imported.get("goals"), Some(Answer::Table { rows }) if rows.len() == 2));
     // Preview and submit as usual; the submission is searchable.
     let preview = say(app, "local:佐藤", "プレビュー").await;
-    assert!(preview.contains("ピアサポーター養成講座を実施した"), "{preview}");
+    assert!(
+        preview.contains("ピアサポーター養成講座を実施した"),
+        "{preview}"
+    );
     let submitted = say(app, "local:佐藤", "提出").await;
     assert!(submitted.contains("提出しました"), "{submitted}");
 
@@ -604,7 +641,10 @@ async fn last_years_goals_are_shown_beside_this_years_question() {
     }
     // Declined: a blank form, but last year's goals beside the question about this year's.
     let said = say(app, who, "いいえ").await;
-    assert!(said.contains("参考・前回（令和２年度 AD合同会議）の回答"), "{said}");
+    assert!(
+        said.contains("参考・前回（令和２年度 AD合同会議）の回答"),
+        "{said}"
+    );
     assert!(said.contains("ピアサポーターを養成する"), "{said}");
 }
 

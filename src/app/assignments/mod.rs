@@ -20,8 +20,8 @@ pub use export::Export;
 use super::AppError;
 use super::library::Library;
 use super::meetings::Meetings;
-use crate::domain::clock::{Clock, format_jst};
 use crate::app::library::IngestReport;
+use crate::domain::clock::{Clock, format_jst};
 use crate::domain::forms::Answers;
 use crate::domain::forms::conversation::{self, Context, Cursor, Event, Input, Message};
 use crate::domain::forms::document::render_text;
@@ -368,7 +368,11 @@ impl Assignments {
         }
         let read = self.library.read_file(bytes).await.map_err(|e| {
             if !e.user_fixable {
-                tracing::error!(file, code = e.code, "a handed-over sheet could not be read: {e}");
+                tracing::error!(
+                    file,
+                    code = e.code,
+                    "a handed-over sheet could not be read: {e}"
+                );
             }
             AppError::refused(format!("「{file}」を読み取れませんでした。{}", e.reason))
         })?;

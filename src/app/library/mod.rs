@@ -576,11 +576,9 @@ fn is_document(path: &Path) -> bool {
         .file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with("~$"));
     !lock_file
-        && path.extension().is_some_and(|e| {
-            EXTENSIONS
-                .iter()
-                .any(|known| e.eq_ignore_ascii_case(known))
-        })
+        && path
+            .extension()
+            .is_some_and(|e| EXTENSIONS.iter().any(|known| e.eq_ignore_ascii_case(known)))
 }
 
 #[cfg(test)]

@@ -52,11 +52,7 @@ pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
                 }
             }
             for f in &doc.figures {
-                println!(
-                    "\n数値（{}）: {}件",
-                    f.region.name,
-                    f.figures.len()
-                );
+                println!("\n数値（{}）: {}件", f.region.name, f.figures.len());
             }
             for w in read.warnings.iter().chain(&doc.warnings) {
                 println!("確認: {w}");

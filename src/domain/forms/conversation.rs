@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::answer::{Answer, Answers, computed, parse, parse_items, split_cells, violations};
-use super::import::{SheetReading, read_sheet};
 use super::definition::{Asked, FieldKind, FormDef, expand};
 use super::document::render_text;
+use super::import::{SheetReading, read_sheet};
 use crate::domain::text::{nfkc, quoted};
 
 /// Where a person is in the form.
@@ -262,7 +262,10 @@ pub enum Input {
     Fields(Vec<(String, String)>),
     /// A filled sheet the person handed over: its name and its text (table rows as one
     /// line, cells joined by " | "), placed into the questions by `import::read_sheet`.
-    Sheet { file: String, text: String },
+    Sheet {
+        file: String,
+        text: String,
+    },
     /// The region's earlier submission of this form, offered as a starting point.
     Earlier {
         meeting: String,
@@ -497,8 +500,16 @@ fn yes_or_no(text: &str) -> Option<Command> {
     let t = nfkc(text.trim()).to_lowercase();
     let t = t.trim_end_matches(['。', '.', '!', '！']).trim();
     match hiragana(t).as_str() {
-        "はい" | "yes" | "y" | "ok" | "とりこむ" | "取り込む" | "お願いします"
-        | "おねがいします" | "ひきつぐ" | "引き継ぐ" => Some(Command::Accept),
+        "はい"
+        | "yes"
+        | "y"
+        | "ok"
+        | "とりこむ"
+        | "取り込む"
+        | "お願いします"
+        | "おねがいします"
+        | "ひきつぐ"
+        | "引き継ぐ" => Some(Command::Accept),
         "いいえ" | "no" | "n" | "とりこまない" | "取り込まない" | "やめる" | "ひきつがない"
         | "引き継がない" => Some(Command::Decline),
         _ => None,

@@ -48,7 +48,8 @@ fn is_furniture(line: &str, form: &FormDef, region: &str) -> bool {
         || c.contains("参加自治体状況共有")
         || c.starts_with("自治体名")
         || is_region_line
-        || c.chars().all(|ch| ch.is_ascii_digit() || "-/ー－ページp.".contains(ch))
+        || c.chars()
+            .all(|ch| ch.is_ascii_digit() || "-/ー－ページp.".contains(ch))
 }
 
 /// NFKC without spaces, for comparing labels as written on sheets.
@@ -154,9 +155,10 @@ pub fn read_sheet(
         if let FieldKind::Table { columns, .. } = &q.kind {
             let cells = split_cells(line);
             let header = cells.len() == columns.len()
-                && cells.iter().zip(columns).all(|(cell, col)| {
-                    compact(cell).contains(&compact(&col.label))
-                });
+                && cells
+                    .iter()
+                    .zip(columns)
+                    .all(|(cell, col)| compact(cell).contains(&compact(&col.label)));
             if header {
                 continue;
             }
@@ -396,7 +398,10 @@ mod tests {
                             "病院管理部門関係者等の地域移行に関する理解が促進される".into(),
                             "精神保健福祉審議会等において、区の取組を説明した".into()
                         ],
-                        vec!["ピアサポーターを養成する".into(), "養成講座を実施した".into()],
+                        vec![
+                            "ピアサポーターを養成する".into(),
+                            "養成講座を実施した".into()
+                        ],
                     ]
                 }
             )
@@ -442,7 +447,12 @@ mod tests {
 精神領域に関する議論を行う部会の有無 | 有
 ";
         let r = read_sheet(&form("jichitai-sheet"), Some(2021), "世田谷区", text);
-        let get = |id: &str| r.answers.iter().find(|(q, _)| q == id).map(|(_, a)| a.clone());
+        let get = |id: &str| {
+            r.answers
+                .iter()
+                .find(|(q, _)| q == id)
+                .map(|(_, a)| a.clone())
+        };
         assert!(
             matches!(get("population"), Some(Answer::Number { value, as_of: Some(_) }) if value == 920471.0),
             "{r:?}"
@@ -451,7 +461,10 @@ mod tests {
         assert!(matches!(get("inpatients"), Some(Answer::Number { value, .. }) if value == 568.0));
         assert!(matches!(get("stay_lt3m"), Some(Answer::Number { value, .. }) if value == 0.0));
         assert!(matches!(get("stay_ge1y"), Some(Answer::Number { value, .. }) if value == 568.0));
-        assert_eq!(get("mental_subcommittee"), Some(Answer::YesNo { value: true }));
+        assert_eq!(
+            get("mental_subcommittee"),
+            Some(Answer::YesNo { value: true })
+        );
         assert_eq!(r.invalid.len(), 1, "{r:?}");
         assert_eq!(r.invalid[0].question, "精神科病床数");
     }

@@ -364,7 +364,18 @@ impl FakeDiscord {
             });
         }
         let id = self.next_id();
-        let path = format!("/attachments/{channel}/{id}/{name}");
+        // Discord's CDN URLs carry the name percent-encoded, as HTTP clients send it.
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let path = format!("/attachments/{channel}/{id}/{encoded}");
         let url = format!("http://{}{path}", self.addr);
         self.inner
             .lock()

@@ -90,11 +90,7 @@ pub(crate) async fn handle_rest(
                 .header("content-type", "application/octet-stream")
                 .body(Full::new(Bytes::from(bytes)))
                 .unwrap(),
-            None => respond(
-                StatusCode::NOT_FOUND,
-                &json!({"message": "Not Found"}),
-                &[],
-            ),
+            None => respond(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}), &[]),
         };
     }
     let path = req.uri().path().trim_start_matches("/api/v10").to_string();

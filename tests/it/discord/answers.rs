@@ -37,6 +37,7 @@ async fn slash_command_with_autocomplete_and_pages() {
             "担当登録",
             "提出内容",
             "提出状況",
+            "資料追加",
             "ヘルプ"
         ]
     );

@@ -5,6 +5,7 @@
 
 mod answers;
 mod assignments;
+mod documents;
 mod ordering;
 mod reminders;
 mod resilience;

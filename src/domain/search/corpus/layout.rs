@@ -527,7 +527,10 @@ fn detect_form<'a>(lines: &[Line], lex: &'a Lexicon) -> Option<&'a FormLayout> {
         let titled = lines.iter().any(|l| {
             l.kind == LineKind::Content
                 && l.norm.chars().count() <= 40
-                && form.title_markers.iter().any(|m| l.norm.contains(m.as_str()))
+                && form
+                    .title_markers
+                    .iter()
+                    .any(|m| l.norm.contains(m.as_str()))
         });
         let enough = score >= 2 || (titled && score >= 1);
         if enough && best.is_none_or(|(s, _)| score > s) {
