@@ -16,7 +16,7 @@
 //!
 //! Results are printed and written to target/bench/search.json.
 
-use nimo_testkit::gold;
+use nimo_testkit::{gold, measure};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,46 +52,8 @@ fn summary(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     (percentile(&samples, 0.5), percentile(&samples, 0.99), mean)
 }
 
-/// Runs the `nimo` binary on a data directory; returns wall time, its peak resident
-/// memory (from wait4) and its output.
 fn run_nimo(data: &Path, args: &[&str]) -> (Duration, f64, std::process::Output) {
-    use std::os::unix::process::ExitStatusExt;
-    let started = Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nimo"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // Read output on threads so the child never blocks on a full pipe.
-    let mut child = child;
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut v).unwrap();
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut stderr, &mut v).unwrap();
-        v
-    });
-    let mut status: libc::c_int = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, status and usage are valid out-pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    let elapsed = started.elapsed();
-    let output = std::process::Output {
-        status: std::process::ExitStatus::from_raw(status),
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    };
-    (elapsed, usage.ru_maxrss as f64 / 1024.0, output)
+    measure::run(Path::new(env!("CARGO_BIN_EXE_nimo")), data, args)
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -420,7 +382,7 @@ async fn measure(
             (t[t.len() / 2], a.question.as_str())
         })
         .collect();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     println!("## {name}: slowest questions (median ms)");
     for (t, q) in slowest.iter().take(8) {
         let short: String = q.chars().take(40).collect();

@@ -5,3 +5,4 @@
 pub mod fake_discord;
 pub mod gold;
 pub mod measure;
+pub mod sheets;

@@ -1,7 +1,8 @@
 //! What the benchmarks share: latency statistics in milliseconds, this process's peak
 //! memory, and real municipalities to stand for participating regions.
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -58,4 +59,47 @@ pub fn cities() -> Vec<String> {
             (f.len() >= 4 && f[3] == "市").then(|| format!("{}{}", f[1], f[2]))
         })
         .collect()
+}
+
+/// Runs `nimo --data-dir DATA ARGS…` as a child process: its wall time, its peak resident
+/// memory in MB (its own children, such as pdftotext, included as the kernel counts them)
+/// and its output.
+pub fn run(bin: &Path, data: &Path, args: &[&str]) -> (Duration, f64, std::process::Output) {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let child = std::process::Command::new(bin)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    // Read output on threads so the child never blocks on a full pipe.
+    let mut child = child;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut v).unwrap();
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut v).unwrap();
+        v
+    });
+    let mut status: libc::c_int = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, status and usage are valid out-pointers.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let elapsed = started.elapsed();
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    };
+    (elapsed, usage.ru_maxrss as f64 / 1024.0, output)
 }
