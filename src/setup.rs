@@ -94,6 +94,16 @@ pub async fn open_in_memory_with_clock(
     wire(lexicon, store, index, clock).await
 }
 
+/// Reads PDF, Excel, Word and text files; `NIMO_PDFTOTEXT` names the pdftotext program
+/// when it is not on PATH.
+pub fn file_reader() -> crate::formats::Reader {
+    let mut reader = crate::formats::Reader::default();
+    if let Some(program) = std::env::var_os("NIMO_PDFTOTEXT").filter(|p| !p.is_empty()) {
+        reader.limits.pdftotext = program.into();
+    }
+    reader
+}
+
 fn analyzer(lexicon: &Arc<Lexicon>) -> Result<Arc<JapaneseAnalyzer>, AppError> {
     Ok(Arc::new(JapaneseAnalyzer::new(lexicon.clone()).map_err(
         |e| AppError::internal(format!("the Japanese analyzer: {e}")),
@@ -112,7 +122,7 @@ async fn wire(
             lexicon,
             shared.clone(),
             Arc::new(index),
-            Arc::new(crate::formats::Reader::default()),
+            Arc::new(file_reader()),
         )
         .await?,
     );

@@ -9,10 +9,11 @@ use docx_rs::{BreakType, Docx, Paragraph, Run, Table, TableCell, TableRow};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 
+/// nimo's file fixtures (tests/fixtures/formats).
 pub fn fixtures() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/formats"
+        "/../tests/fixtures/formats"
     ))
 }
 

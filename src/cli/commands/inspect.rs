@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use crate::domain::era::era_label;
 use crate::domain::ports::FileReader;
 use crate::domain::search::corpus;
-use crate::formats::Reader;
 use crate::setup::Config;
 
 pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
@@ -17,7 +16,7 @@ pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let read = match Reader::default().read(&bytes) {
+    let read = match crate::setup::file_reader().read(&bytes) {
         Ok(read) => read,
         Err(e) => {
             eprintln!("{}: {e}", path.display());
