@@ -606,6 +606,17 @@ fn main() {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(300);
             let bytes = synthesize(scale, regions, &dir, &lex);
+            // NIMO_BENCH_SYNTHESIZE_TO=DIR: only write the synthetic corpus there (to profile
+            // questions on it with the `nimo` binary), then stop.
+            if let Some(keep) = std::env::var_os("NIMO_BENCH_SYNTHESIZE_TO") {
+                let keep = PathBuf::from(keep);
+                std::fs::create_dir_all(&keep).unwrap();
+                for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                    std::fs::copy(e.path(), keep.join(e.file_name())).unwrap();
+                }
+                println!("synthetic corpus written to {}", keep.display());
+                return;
+            }
             println!(
                 "\ngenerated {} documents ({:.1} MB) in {:.1} s",
                 scale * 4,

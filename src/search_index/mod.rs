@@ -622,6 +622,59 @@ impl TantivyIndex {
 
 /// How many parts of a question a passage must meet to answer it: all of two, all but
 /// one of up to five, three in five of a longer (pasted) question.
+/// Counts every match, and the matches scoring at least `threshold`.
+struct Tally {
+    threshold: f32,
+}
+
+struct SegmentTally {
+    threshold: f32,
+    all: usize,
+    above: usize,
+}
+
+impl tantivy::collector::Collector for Tally {
+    type Fruit = (usize, usize);
+    type Child = SegmentTally;
+
+    fn for_segment(
+        &self,
+        _segment: tantivy::SegmentOrdinal,
+        _reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<SegmentTally> {
+        Ok(SegmentTally {
+            threshold: self.threshold,
+            all: 0,
+            above: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(usize, usize)>) -> tantivy::Result<(usize, usize)> {
+        Ok(fruits
+            .into_iter()
+            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y)))
+    }
+}
+
+impl tantivy::collector::SegmentCollector for SegmentTally {
+    type Fruit = (usize, usize);
+
+    fn collect(&mut self, _doc: tantivy::DocId, score: tantivy::Score) {
+        self.all += 1;
+        if score >= self.threshold {
+            self.above += 1;
+        }
+    }
+
+    fn harvest(self) -> (usize, usize) {
+        (self.all, self.above)
+    }
+}
+
 fn required_parts(parts: usize) -> usize {
     match parts {
         0..=2 => parts,
@@ -850,6 +903,7 @@ impl PassageIndex for TantivyIndex {
                 }
             }
         }
+        let counted = started.elapsed();
         let query = must(vec![Box::new(BooleanQuery::new(content))]);
         let want = req.offset.saturating_add(req.limit).max(1);
         let candidates = if req.per_region.is_some() {
@@ -857,13 +911,21 @@ impl PassageIndex for TantivyIndex {
         } else {
             want
         };
-        let (top, total) = searcher
+        // Each specific part met adds COVER to a passage's score (its relevance stays below
+        // COVER), so the passages meeting enough of them are counted in the ranking's own
+        // pass: no second reading of the posting lists.
+        let threshold = required_parts(specific.len()) as f32 * COVER;
+        let (top, (total, above)) = searcher
             .search(
                 &query,
-                &(TopDocs::with_limit(candidates).order_by_score(), Count),
+                &(
+                    TopDocs::with_limit(candidates).order_by_score(),
+                    Tally { threshold },
+                ),
             )
             .map_err(err("searching"))?;
 
+        let ranked = started.elapsed();
         // How much of the question the documents answer: passages meeting (nearly) every
         // part, and the parts nothing within the filters mentions at all.
         let (complete, missing) = if concepts.len() <= 1 || total == 0 {
@@ -871,20 +933,7 @@ impl PassageIndex for TantivyIndex {
         } else {
             // Meeting the question is meeting its specific parts (the common ones say
             // little); with none, every match meets it.
-            let complete = if specific.is_empty() {
-                total
-            } else {
-                let all = BooleanQuery::with_minimum_required_clauses(
-                    specific
-                        .iter()
-                        .map(|c| (Occur::Should, c.query.box_clone()))
-                        .collect(),
-                    required_parts(specific.len()),
-                );
-                searcher
-                    .search(&must(vec![Box::new(all)]), &Count)
-                    .map_err(err("counting"))?
-            };
+            let complete = if specific.is_empty() { total } else { above };
             let missing: Vec<&Concept> = if concepts.len() <= MAX_PARTS_CHECKED {
                 concepts
                     .iter()
@@ -934,6 +983,7 @@ impl PassageIndex for TantivyIndex {
             first.extend(rest);
             order = first;
         }
+        let judged = started.elapsed();
         let matcher = highlighter.matcher();
         let mut hits = Vec::with_capacity(req.limit);
         for (score, address) in order.into_iter().skip(req.offset).take(req.limit) {
@@ -949,6 +999,17 @@ impl PassageIndex for TantivyIndex {
                 snippet,
             });
         }
+        tracing::debug!(
+            parts = concepts.len(),
+            specific = specific.len(),
+            filters = filters.len(),
+            total,
+            parts_counted_us = counted.as_micros() as u64,
+            ranked_us = (ranked - counted).as_micros() as u64,
+            judged_us = (judged - ranked).as_micros() as u64,
+            shown_us = (started.elapsed() - judged).as_micros() as u64,
+            "search"
+        );
         Ok(SearchResults {
             more: req.offset.saturating_add(hits.len()) < total,
             hits,

@@ -17,7 +17,7 @@ use nimo::formats::Reader;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::helpers::{
-    FORM_A, clock_at, corpus as sample_corpus, person, plain_meeting, say, spawn_app,
+    FORM_A, TestApp, clock_at, corpus as sample_corpus, person, plain_meeting, say, spawn_app,
 };
 
 pub use nimo_testkit::sheets::{corpus_sheets, fixtures, sheets_docx, sheets_xlsx};
@@ -429,16 +429,15 @@ async fn a_filled_form_a_becomes_the_same_draft_as_typing_it() {
     assert_eq!(draft("local:山田").await, typed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn starting_from_last_years_submission() {
+/// 山田 (世田谷区) fills in and submits form A for 令和２年度's meeting; a year later
+/// 令和３年度's meeting opens. Returns what nimo said when last year's form opened.
+async fn submitted_last_year(nimo: &TestApp) -> String {
     use nimo::app::meetings::{MeetingEdit, MeetingPlan};
     use nimo::domain::clock::parse_jst;
     use nimo::domain::people::Role;
-    let nimo = spawn_app(clock_at("2020-11-20 10:00")).await;
-    let app = &nimo.app;
-    let a = &app.assignments;
-    let who = "local:山田";
-    a.grant(&person(who), who, Role::Staff, Some("東京都世田谷区"), None)
+    let (app, who) = (&nimo.app, "local:山田");
+    app.assignments
+        .grant(&person(who), who, Role::Staff, Some("東京都世田谷区"), None)
         .await
         .unwrap();
     let meeting = |name: &str, fy: i32, deadline: &str| MeetingPlan {
@@ -448,34 +447,40 @@ async fn starting_from_last_years_submission() {
         fiscal_year: Some(fy),
         meeting_date: None,
     };
-    app.meetings
-        .create(
-            None,
-            meeting("令和２年度 AD合同会議", 2020, "2020-12-10 17:00"),
-            MeetingEdit::default(),
-        )
+    let create = |plan| app.meetings.create(None, plan, MeetingEdit::default());
+    create(meeting("令和２年度 AD合同会議", 2020, "2020-12-10 17:00"))
         .await
         .unwrap();
-    // Last year: filled in and submitted; no offer the first time.
-    let first = a.begin(&person(who), who, None, None).await.unwrap();
-    let first: String = first.messages.iter().map(|m| m.text.clone()).collect();
-    assert!(!first.contains("引き継"), "{first}");
+    let first = app
+        .assignments
+        .begin(&person(who), who, None, None)
+        .await
+        .unwrap();
     for line in TYPED {
         say(app, who, line).await;
     }
     assert!(say(app, who, "提出").await.contains("提出しました"));
-
-    // This year: offered, accepted, marked until touched.
     nimo.clock.set(parse_jst("2021-11-20 10:00").unwrap());
-    app.meetings
-        .create(
-            None,
-            meeting("令和３年度 AD合同会議", 2021, "2021-12-10 17:00"),
-            MeetingEdit::default(),
-        )
+    create(meeting("令和３年度 AD合同会議", 2021, "2021-12-10 17:00"))
         .await
         .unwrap();
-    let begun = a.begin(&person(who), who, None, None).await.unwrap();
+    first.messages.iter().map(|m| m.text.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_from_last_years_submission() {
+    let nimo = spawn_app(clock_at("2020-11-20 10:00")).await;
+    let (app, who) = (&nimo.app, "local:山田");
+    // Nothing to offer the first time.
+    let first = submitted_last_year(&nimo).await;
+    assert!(!first.contains("引き継"), "{first}");
+
+    // This year: offered, accepted, marked until touched.
+    let begun = app
+        .assignments
+        .begin(&person(who), who, None, None)
+        .await
+        .unwrap();
     let begun: String = begun.messages.iter().map(|m| m.text.clone()).collect();
     assert!(begun.contains("令和２年度 AD合同会議"), "{begun}");
     assert!(begun.contains("引き継ぎますか"), "{begun}");
@@ -503,45 +508,13 @@ async fn starting_from_last_years_submission() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_years_goals_are_shown_beside_this_years_question() {
-    use nimo::app::meetings::{MeetingEdit, MeetingPlan};
-    use nimo::domain::clock::parse_jst;
-    use nimo::domain::people::Role;
     let nimo = spawn_app(clock_at("2020-11-20 10:00")).await;
-    let app = &nimo.app;
-    let a = &app.assignments;
-    let who = "local:山田";
-    a.grant(&person(who), who, Role::Staff, Some("東京都世田谷区"), None)
+    let (app, who) = (&nimo.app, "local:山田");
+    submitted_last_year(&nimo).await;
+    app.assignments
+        .begin(&person(who), who, None, None)
         .await
         .unwrap();
-    for (name, fy, deadline) in [
-        ("令和２年度 AD合同会議", 2020, "2020-12-10 17:00"),
-        ("令和３年度 AD合同会議", 2021, "2021-12-10 17:00"),
-    ] {
-        if fy == 2021 {
-            nimo.clock.set(parse_jst("2021-11-20 10:00").unwrap());
-        }
-        app.meetings
-            .create(
-                None,
-                MeetingPlan {
-                    name: name.into(),
-                    form: FORM_A.into(),
-                    deadline: parse_jst(deadline).unwrap(),
-                    fiscal_year: Some(fy),
-                    meeting_date: None,
-                },
-                MeetingEdit::default(),
-            )
-            .await
-            .unwrap();
-        a.begin(&person(who), who, None, None).await.unwrap();
-        if fy == 2020 {
-            for line in TYPED {
-                say(app, who, line).await;
-            }
-            say(app, who, "提出").await;
-        }
-    }
     // Declined: a blank form, but last year's goals beside the question about this year's.
     let said = say(app, who, "いいえ").await;
     assert!(

@@ -404,13 +404,14 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
     let mut m = Machine::new(ctx, cursor);
     m.cursor.started = true;
     let input = match input {
-        Input::Text(t) if m.cursor.proposal.is_some() && yes_or_no(&t).is_some() => {
-            Input::Command(yes_or_no(&t).unwrap_or(Command::Decline))
+        Input::Text(t) => {
+            // While a proposal waits, 「はい」/「いいえ」 answer it (not a 有・無 question).
+            let reply = m.cursor.proposal.as_ref().and_then(|_| yes_or_no(&t));
+            match reply.or_else(|| parse_command(&t)) {
+                Some(c) => Input::Command(c),
+                None => Input::Text(t),
+            }
         }
-        Input::Text(t) => match parse_command(&t) {
-            Some(c) => Input::Command(c),
-            None => Input::Text(t),
-        },
         other => other,
     };
     let answers_proposal = matches!(
@@ -423,8 +424,13 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
             | Input::Sheet { .. }
             | Input::Earlier { .. }
     );
-    if !answers_proposal && m.cursor.proposal.take().is_some() {
-        m.say("（読み取った内容は取り込まずに進めます。取り込むときは、もう一度ファイルを送ってください。）");
+    if !answers_proposal && let Some(dropped) = m.cursor.proposal.take() {
+        m.say(match dropped.source {
+            ProposalSource::Sheet { .. } => {
+                "（読み取った内容は取り込まずに進めます。取り込むときは、もう一度ファイルを送ってください。）"
+            }
+            ProposalSource::Earlier { .. } => "（前回の内容は引き継がずに進めます。）",
+        });
     }
     if !matches!(
         input,

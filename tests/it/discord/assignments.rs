@@ -11,18 +11,9 @@ const CAROL: (u64, &str) = (3002, "carol");
 
 const BOB_AS_AUTHOR: (u64, &str, bool) = (3001, "bob", false);
 
-/// What the bot said in the DM after `text`: every message it sent until it fell quiet.
+/// What the bot said in bob's DM after `text`.
 async fn dm_say(fake: &FakeDiscord, text: &str) -> String {
-    let dm = format!("/channels/{DM_CHANNEL_ID}/messages");
-    let n = fake.requests_to("POST", &dm).len();
-    fake.user_message(DM_CHANNEL_ID, false, BOB_AS_AUTHOR, text, false);
-    fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    fake.requests_to("POST", &dm)[n..]
-        .iter()
-        .map(|r| content(&r.body))
-        .collect::<Vec<_>>()
-        .join("\n")
+    super::dm_say(fake, BOB_AS_AUTHOR, text).await
 }
 
 /// 事前課題 over Discord: registration by request and by an organizer, the form in a DM by

@@ -194,24 +194,12 @@ async fn staff_hand_over_a_filled_sheet_in_the_dm_and_submit_it() {
             .len(),
         4
     );
-    let n = fake.requests_to("POST", &dm).len();
-    fake.user_message(
-        DM_CHANNEL_ID,
-        false,
-        (BOB.0, BOB.1, false),
-        "プレビュー",
-        false,
-    );
-    let sent = fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
-    let preview: String = sent[n..].iter().map(|r| content(&r.body)).collect();
+    let preview = dm_say(&fake, (BOB.0, BOB.1, false), "プレビュー").await;
     assert!(
         preview.contains("ピアサポーター養成講座を実施した"),
         "{preview}"
     );
-    let n = fake.requests_to("POST", &dm).len();
-    fake.user_message(DM_CHANNEL_ID, false, (BOB.0, BOB.1, false), "提出", false);
-    let sent = fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
-    let done: String = sent[n..].iter().map(|r| content(&r.body)).collect();
+    let done = dm_say(&fake, (BOB.0, BOB.1, false), "提出").await;
     assert!(done.contains("提出しました"), "{done}");
     bot.shutdown().await.unwrap();
 }

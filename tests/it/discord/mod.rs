@@ -106,6 +106,21 @@ pub fn buttons(body: &Value) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// What the bot said in the DM after `text` from `author`: every message it sent until it
+/// fell quiet.
+pub async fn dm_say(fake: &FakeDiscord, author: (u64, &str, bool), text: &str) -> String {
+    let dm = format!("/channels/{DM_CHANNEL_ID}/messages");
+    let n = fake.requests_to("POST", &dm).len();
+    fake.user_message(DM_CHANNEL_ID, false, author, text, false);
+    fake.wait_for_ok("POST", &dm, n + 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    fake.requests_to("POST", &dm)[n..]
+        .iter()
+        .map(|r| content(&r.body))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The latest message the bot sent in the DM channel (its content and buttons).
 pub fn last_dm(fake: &FakeDiscord) -> Value {
     fake.messages()
