@@ -356,9 +356,14 @@ pub fn ingest(report: &IngestReport) -> String {
         } else {
             String::new()
         };
+        let replaced = if f.replaced {
+            "・同名の文書を置き換え"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "取り込み: {} … {}（{}{parts}）{}・{}シート・{}件の文章{}（{}）",
+            "取り込み: {} … {}（{}{parts}{replaced}）{}・{}シート・{}件の文章{}（{}）",
             f.id,
             f.title,
             f.format,

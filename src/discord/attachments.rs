@@ -72,8 +72,20 @@ pub async fn add_documents(
 ) -> Result<IngestReport, AppError> {
     bot.app.assignments.may_add_documents(person).await?;
     let mut report = IngestReport::default();
-    let mut accepted = Vec::new();
+    let mut accepted: Vec<&Attachment> = Vec::new();
     for a in files {
+        // The file name is the document's id: two of one name in one request would
+        // silently replace each other.
+        if accepted.iter().any(|b| b.filename == a.filename) {
+            report.failed.push((
+                a.filename.clone().into(),
+                format!(
+                    "「{}」と同じ名前のファイルがもう1つあります。名前を変えて送ってください。",
+                    a.filename
+                ),
+            ));
+            continue;
+        }
         match check(bot, a) {
             Ok(()) => accepted.push(a),
             Err(e) => report.failed.push((a.filename.clone().into(), refusal(e)?)),

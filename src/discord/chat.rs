@@ -20,8 +20,9 @@ use crate::domain::search::query::Ask;
 pub enum Said {
     /// A line of the person's 事前課題, and the message it came in.
     Form(PersonId, String, MessageId),
-    /// A filled sheet attached while filling in the 事前課題.
-    Sheet(PersonId, Box<Attachment>, MessageId),
+    /// A filled sheet attached while filling in the 事前課題 (and how many other files
+    /// came with it, not read).
+    Sheet(PersonId, Box<Attachment>, MessageId, usize),
     /// Files attached in a DM outside a 事前課題: documents an organizer adds.
     Documents(PersonId, Vec<Attachment>),
     /// A question (empty: they only called nimo). Answered as a reply to the message.
@@ -48,7 +49,12 @@ pub async fn read(bot: &Bot, msg: &Message) -> Option<Said> {
     // A file in a DM: the filled sheet of the 事前課題 being filled in, or documents.
     if in_dm && let Some(first) = msg.attachments.first() {
         return Some(if filling_in {
-            Said::Sheet(person, Box::new(first.clone()), msg.id.get())
+            Said::Sheet(
+                person,
+                Box::new(first.clone()),
+                msg.id.get(),
+                msg.attachments.len() - 1,
+            )
         } else {
             Said::Documents(person, msg.attachments.clone())
         });
@@ -75,9 +81,9 @@ pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
                 .await?;
             Ok(conversation::replies(&reply.messages, reply.submission))
         }
-        Said::Sheet(person, attachment, message) => {
+        Said::Sheet(person, attachment, message, others) => {
             let bytes = attachments::fetch(bot, &attachment).await?;
-            let reply = bot
+            let mut reply = bot
                 .app
                 .assignments
                 .hand_over(
@@ -87,19 +93,29 @@ pub async fn reply(bot: &Bot, said: Said) -> Result<Vec<Reply>, AppError> {
                     Source::Message(message),
                 )
                 .await?;
+            if others > 0 {
+                reply.messages.insert(
+                    0,
+                    crate::domain::forms::Message {
+                        text: format!(
+                            "様式は1つずつ読み取ります。「{}」を読み取りました（ほかの{others}件は読んでいません）。",
+                            attachment.filename
+                        ),
+                        ..Default::default()
+                    },
+                );
+            }
             Ok(conversation::replies(&reply.messages, reply.submission))
         }
         Said::Documents(person, files) => {
-            if bot
-                .app
-                .assignments
-                .may_add_documents(&person)
-                .await
-                .is_err()
-            {
-                return Err(AppError::refused(
-                    "ファイルを受け取りましたが、いま入力中の事前課題がありません。記入済みの様式を取り込むときは、先に「/事前課題」で入力を始めてから送ってください。",
-                ));
+            match bot.app.assignments.may_add_documents(&person).await {
+                Ok(()) => {}
+                Err(AppError::Refused(_)) => {
+                    return Err(AppError::refused(
+                        "ファイルを受け取りましたが、いま入力中の事前課題がありません。記入済みの様式を取り込むときは、先に「/事前課題」で入力を始めてから送ってください。",
+                    ));
+                }
+                Err(e) => return Err(e),
             }
             let report =
                 attachments::add_documents(bot, &person, &files, &mut |_, _, _| {}).await?;

@@ -782,3 +782,33 @@ fn to_text_rendering() {
         "見出し\n総人口 | 920,471 | 人\na b | c\n\x0C\nシート：世田谷区\n本文\n"
     );
 }
+
+/// A few cells spread over thousands of columns: read without padding every row to the
+/// width of all of them (which would need millions of blank cells).
+#[test]
+fn xlsx_sparse_wide_rows_stay_small() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..2000u32 {
+        let c = (r * 8 % 16_000) as u16;
+        ws.write_string(r, c, format!("項目{r}")).unwrap();
+        ws.write_string(r, c + 1, format!("値{r}")).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let doc = read(&bytes, &Limits::default()).expect("read");
+    let text = doc.to_text();
+    assert!(
+        text.contains("項目1999 | 値1999"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    let widest = doc.parts[0]
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Table(rows) => rows.iter().map(Vec::len).max(),
+            Block::Paragraph(_) => None,
+        })
+        .max();
+    assert_eq!(widest, Some(2), "rows keep their own cells, unpadded");
+}

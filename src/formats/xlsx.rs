@@ -228,11 +228,24 @@ fn group_blocks(group: &[&BTreeMap<u32, String>], blocks: &mut Vec<Block>) {
     flush_table(&mut table, blocks);
 }
 
+/// Cells a rectangular table may hold (blank padding included).
+const MAX_TABLE_CELLS: usize = 1_000_000;
+
 fn flush_table(table: &mut Vec<&BTreeMap<u32, String>>, blocks: &mut Vec<Block>) {
     if table.is_empty() {
         return;
     }
     let cols: BTreeSet<u32> = table.iter().flat_map(|r| r.keys().copied()).collect();
+    // A table made rectangular holds rows × columns cells: a sheet whose few cells spread
+    // over thousands of columns would need billions. Past a bound each row keeps only its
+    // own cells (the text is the same; only the blank padding is left out).
+    if table.len().saturating_mul(cols.len()) > MAX_TABLE_CELLS {
+        for r in table.iter() {
+            blocks.push(Block::Table(vec![r.values().cloned().collect()]));
+        }
+        table.clear();
+        return;
+    }
     let rows = table
         .iter()
         .map(|r| {

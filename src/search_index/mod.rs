@@ -622,6 +622,14 @@ impl TantivyIndex {
 
 /// How many parts of a question a passage must meet to answer it: all of two, all but
 /// one of up to five, three in five of a longer (pasted) question.
+/// Whether a passage's relevance (BM25 summed over the question's clauses) surely stays
+/// below COVER, so that its score tells how many specific parts it meets. Each word of a
+/// question brings a few clauses of at most a few dozen points; a question of up to 60
+/// characters stays far below 10,000. Longer ones (pasted paragraphs) are counted exactly.
+fn relevance_below_cover(req: &SearchRequest) -> bool {
+    req.text.chars().count() <= 60
+}
+
 /// Counts every match, and the matches scoring at least `threshold`.
 struct Tally {
     threshold: f32,
@@ -933,7 +941,23 @@ impl PassageIndex for TantivyIndex {
         } else {
             // Meeting the question is meeting its specific parts (the common ones say
             // little); with none, every match meets it.
-            let complete = if specific.is_empty() { total } else { above };
+            let complete = if specific.is_empty() {
+                total
+            } else if relevance_below_cover(req) {
+                above
+            } else {
+                // A long question's relevance alone may reach COVER: count exactly.
+                let all = BooleanQuery::with_minimum_required_clauses(
+                    specific
+                        .iter()
+                        .map(|c| (Occur::Should, c.query.box_clone()))
+                        .collect(),
+                    required_parts(specific.len()),
+                );
+                searcher
+                    .search(&must(vec![Box::new(all)]), &Count)
+                    .map_err(err("counting"))?
+            };
             let missing: Vec<&Concept> = if concepts.len() <= MAX_PARTS_CHECKED {
                 concepts
                     .iter()

@@ -200,13 +200,23 @@ async fn bad_files_are_refused_with_reasons_and_nothing_indexed_changes() {
         (fixtures().join("truncated.pdf"), "切れ"),
         (fixtures().join("encrypted_userpw.pdf"), "パスワード"),
         (fixtures().join("garbage.pdf"), "PDF"),
-        (fixtures().join("truncated.xlsx"), ""),
+        (
+            fixtures().join("truncated.xlsx"),
+            "壊れているか途中で切れています",
+        ),
         (fixtures().join("password.xlsx"), "パスワード"),
-        (fixtures().join("bomb_disguised.xlsx"), ""),
-        (fixtures().join("bomb_lying_sizes.xlsx"), ""),
+        (
+            fixtures().join("bomb_disguised.xlsx"),
+            "圧縮を展開すると大きくなりすぎる",
+        ),
+        // Lying about its sizes, it stops at the size it declared: a damaged file.
+        (fixtures().join("bomb_lying_sizes.xlsx"), "壊れている"),
         (fixtures().join("old_format.xls"), ".xls"),
-        (fixtures().join("binary.bin"), ""),
-        (fixtures().join("empty.txt"), ""),
+        (
+            fixtures().join("binary.bin"),
+            "文字のファイルとして読めません",
+        ),
+        (fixtures().join("empty.txt"), "空"),
         (huge.clone(), "大きすぎ"),
     ];
     let paths: Vec<PathBuf> = cases.iter().map(|(p, _)| p.clone()).collect();

@@ -50,6 +50,8 @@ pub struct IngestedFile {
     pub title: String,
     /// Figures read from a 基礎情報 table.
     pub figures: usize,
+    /// A document of the same name was there before and is replaced.
+    pub replaced: bool,
     pub form: String,
     pub sheets: usize,
     pub passages: usize,
@@ -271,6 +273,9 @@ impl Library {
                 "資料を追加できるのは主催者だけです。追加したい資料は主催者にお送りください。",
             ));
         }
+        // One commit at a time with submissions being published, so the index's
+        // generation follows the store's.
+        let _commit = self.publishing.commit.lock().await;
         let started = Instant::now();
         let mut run = IngestRun::new(self.store.fingerprints().await?, false);
         let mut quiet = |_: IngestEvent| {};
@@ -377,6 +382,7 @@ impl Library {
                     passages: document.passages.len(),
                     regions: regions.into_iter().collect(),
                     figures: document.figures.iter().map(|f| f.figures.len()).sum(),
+                    replaced: run.known.contains_key(&id),
                     title: document.title.clone(),
                     warnings,
                 });
@@ -518,7 +524,7 @@ fn shrinks(old: &SourceFingerprint, new: &Document) -> Option<String> {
     let (sheets, passages) = (new.sheets, new.passages.len());
     (lost(old.sheets, sheets) || lost(old.passages, passages)).then(|| {
         format!(
-            "取り込み済みの同名の文書（{}シート・{}件の文章）が、この内容では{}シート・{}件に減るため、取り込みませんでした。ファイルが途中で切れていないか確認してください。この内容で置き換える場合は --force を付けてください。",
+            "取り込み済みの同名の文書（{}シート・{}件の文章）が、この内容では{}シート・{}件に減るため、取り込みませんでした。ファイルが途中で切れていないか確認してください。この内容で置き換える場合は、コマンドラインで --force を付けて取り込んでください。",
             old.sheets, old.passages, sheets, passages
         )
     })

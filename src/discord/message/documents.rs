@@ -31,6 +31,9 @@ pub fn added(report: &IngestReport) -> Vec<Reply> {
             f.regions.join("、")
         };
         lines.push(format!("地域: {regions}"));
+        if f.replaced {
+            lines.push("同じ名前の資料が取り込み済みだったため、置き換えました。".into());
+        }
         for w in f.warnings.iter().take(5) {
             lines.push(format!("確認: {w}"));
         }

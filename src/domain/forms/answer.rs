@@ -164,11 +164,15 @@ pub fn split_cells(input: &str) -> Vec<String> {
 }
 
 static AS_OF_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[(（]?\s*(?:令和|平成|[RH])\s*(?:元|[0-9]{1,2})\s*(?:年|[.．/])\s*(?:[0-9]{1,2}\s*月?)?\s*(?:[0-9]{1,2}\s*日)?\s*(?:時点|現在)?\s*[)）]?|[(（]?\s*(?:19|20)[0-9]{2}\s*年\s*(?:[0-9]{1,2}\s*月)?\s*(?:時点|現在)?\s*[)）]?")
+    Regex::new(r"[(（]?\s*(?:令和|平成|[RH])\s*(?:元|[0-9]{1,2})\s*(?:年|[.．/])\s*(?:[0-9]{1,2}\s*月?)?\s*(?:[0-9]{1,2}\s*日)?\s*(?:時点|現在)?\s*[)）]?|[(（]?\s*(?:19|20)[0-9]{2}\s*(?:年\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?|[/\-．.]\s*[0-9]{1,2}(?:\s*[/\-．.]\s*[0-9]{1,2})?)\s*(?:時点|現在)?\s*[)）]?")
         .expect("valid regex")
 });
 static MONTH_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:年|[.．/])\s*([0-9]{1,2})").expect("valid regex"));
+
+static NUMERIC_DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)[0-9]{2})\s*[/\-．.]\s*([0-9]{1,2})").expect("valid regex")
+});
 
 /// Takes a 時点 (「R3年4月」) out of a typed value; returns the rest and the date.
 fn take_as_of(s: &str) -> (String, Option<AsOf>) {
@@ -176,6 +180,13 @@ fn take_as_of(s: &str) -> (String, Option<AsOf>) {
         return (s.to_string(), None);
     };
     let piece = m.as_str();
+    let rest = format!("{}{}", &s[..m.start()], &s[m.end()..]);
+    // A date as Excel shows one: 2021/4/1, 2021-04-01.
+    if let Some(c) = NUMERIC_DATE_RE.captures(piece) {
+        let year = c[1].parse().unwrap_or_default();
+        let month = c[2].parse::<u32>().ok().filter(|m| (1..=12).contains(m));
+        return (rest, Some(AsOf { year, month }));
+    }
     let years = find_years(piece);
     let Some(y) = years.first() else {
         return (s.to_string(), None);
@@ -189,7 +200,6 @@ fn take_as_of(s: &str) -> (String, Option<AsOf>) {
         Some(m) if m <= 3 => y.fiscal_year + 1,
         _ => y.fiscal_year,
     };
-    let rest = format!("{}{}", &s[..m.start()], &s[m.end()..]);
     (rest, Some(AsOf { year, month }))
 }
 
@@ -474,6 +484,8 @@ mod tests {
         let n = |s: &str| parse(&pop, s).map(|a| a.number().unwrap());
         assert_eq!(n("568"), Ok(568.0));
         assert_eq!(n("920,471 人 R3年4月1日時点"), Ok(920471.0));
+        assert_eq!(n("920,471 人 2021年4月1日時点"), Ok(920471.0));
+        assert_eq!(n("920,471 人 2021/4/1"), Ok(920471.0));
         assert_eq!(n("568人"), Ok(568.0));
         assert_eq!(n("１，２３４"), Ok(1234.0));
         assert_eq!(n("920,471 人"), Ok(920471.0));

@@ -44,12 +44,19 @@ pub struct Cursor {
     /// since (marked in the review and the preview).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carried: Vec<String>,
+    /// Proposals made so far (numbers the next one).
+    #[serde(default)]
+    pub proposals: usize,
 }
 
 /// Answers offered in one piece, saved only after the person's 「はい」: a filled sheet they
 /// handed over, or their region's earlier submission to start from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
+    /// Which proposal this is (its buttons carry it, so a button under an earlier one
+    /// never confirms a later one).
+    #[serde(default)]
+    pub serial: usize,
     pub source: ProposalSource,
     /// (question id, answer), each already through the question's checks.
     pub answers: Vec<(String, Answer)>,
@@ -396,6 +403,9 @@ pub fn resume(ctx: &Context<'_>, cursor: &Cursor) -> Turn {
         ));
     }
     m.prompt();
+    if let Some(p) = m.cursor.proposal.clone() {
+        m.ask_again(&p);
+    }
     m.finish()
 }
 
@@ -424,6 +434,33 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
             | Input::Sheet { .. }
             | Input::Earlier { .. }
     );
+    // Text while a sheet's reading waits for はい/いいえ is not taken as an answer: the
+    // person is asked again (an earlier submission offered at the start gives way to
+    // whatever they type instead).
+    if let (Input::Text(_), Some(p)) = (&input, &m.cursor.proposal)
+        && matches!(p.source, ProposalSource::Sheet { .. })
+    {
+        m.push(Message {
+            text: "読み取った内容を取り込むかどうか、「はい」か「いいえ」でお答えください。".into(),
+            actions: vec![Command::Accept, Command::Decline],
+            modal: None,
+            at: Some(p.serial),
+        });
+        return m.finish();
+    }
+    if let Input::Button {
+        command: Command::Accept | Command::Decline,
+        at,
+    } = &input
+        && m.cursor.proposal.as_ref().is_none_or(|p| p.serial != *at)
+    {
+        m.say("このボタンは前に読み取った内容のものです。");
+        match m.cursor.proposal.clone() {
+            Some(p) => m.ask_again(&p),
+            None => m.prompt(),
+        }
+        return m.finish();
+    }
     if !answers_proposal && let Some(dropped) = m.cursor.proposal.take() {
         m.say(match dropped.source {
             ProposalSource::Sheet { .. } => {
@@ -462,6 +499,28 @@ pub fn handle(ctx: &Context<'_>, cursor: &Cursor, input: Input) -> Turn {
     m.finish()
 }
 
+/// Whether an answer given to an earlier version of a form fits the question now: the
+/// same kind of answer, a table with the same columns, within the limits.
+fn fits(q: &super::definition::QuestionDef, answer: &Answer) -> bool {
+    match (&q.kind, answer) {
+        (FieldKind::Text { max_chars }, Answer::Text { text }) => {
+            text.chars().count() <= *max_chars
+        }
+        (FieldKind::Bullets { max_items }, Answer::Bullets { items }) => items.len() <= *max_items,
+        (
+            FieldKind::Table {
+                columns, max_rows, ..
+            },
+            Answer::Table { rows },
+        ) => rows.len() <= *max_rows && rows.iter().all(|r| r.len() == columns.len()),
+        (FieldKind::Number { .. }, Answer::Number { .. })
+        | (FieldKind::Percent { .. }, Answer::Percent { .. })
+        | (FieldKind::YesNo, Answer::YesNo { .. })
+        | (FieldKind::CountOfTotal { .. }, Answer::CountOfTotal { .. }) => true,
+        _ => false,
+    }
+}
+
 /// 「3行」「2項目」「920,471人」: how much an answer holds, for the summary of a sheet.
 fn size_of(q: &super::definition::QuestionDef, answer: &Answer) -> String {
     match answer {
@@ -478,7 +537,10 @@ fn earlier_summary(q: &super::definition::QuestionDef, answer: &Answer) -> Strin
         (Answer::Table { rows }, FieldKind::Table { columns, .. }) => rows
             .iter()
             .filter_map(|r| r.first())
-            .map(|c| format!("・{}: {c}", columns[0].label))
+            .map(|c| match columns.first() {
+                Some(col) => format!("・{}: {c}", col.label),
+                None => format!("・{c}"),
+            })
             .collect(),
         (Answer::Bullets { items }, _) => items.iter().map(|i| format!("・{i}")).collect(),
         (other, _) => vec![other.display(q)],
@@ -505,7 +567,16 @@ fn earlier_summary(q: &super::definition::QuestionDef, answer: &Answer) -> Strin
 fn yes_or_no(text: &str) -> Option<Command> {
     let t = nfkc(text.trim()).to_lowercase();
     let t = t.trim_end_matches(['。', '.', '!', '！']).trim();
-    match hiragana(t).as_str() {
+    // 「はい、お願いします」「いいえ、結構です」
+    let kana = hiragana(t);
+    if kana.starts_with("いいえ") {
+        return Some(Command::Decline);
+    }
+    if kana.starts_with("はい") && !kana.starts_with("はいり") && !kana.starts_with("はいっ")
+    {
+        return Some(Command::Accept);
+    }
+    match kana.as_str() {
         "はい"
         | "yes"
         | "y"
@@ -565,7 +636,7 @@ impl<'a> Machine<'a> {
 
     /// A message; its buttons are marked with where the form stands now.
     fn push(&mut self, mut message: Message) {
-        if !message.actions.is_empty() {
+        if !message.actions.is_empty() && message.at.is_none() {
             message.at = Some(self.here());
         }
         self.messages.push(message);
@@ -960,7 +1031,9 @@ impl<'a> Machine<'a> {
             return;
         }
         text.push_str("\nこの内容を下書きに取り込みますか？「はい」で取り込み、「いいえ」で取りやめます（取り込んだ後も、提出までは直せます）。");
+        let serial = self.next_proposal();
         self.cursor.proposal = Some(Proposal {
+            serial,
             source: ProposalSource::Sheet { file },
             answers: reading.answers,
         });
@@ -968,15 +1041,20 @@ impl<'a> Machine<'a> {
             text,
             actions: vec![Command::Accept, Command::Decline],
             modal: None,
-            at: None,
+            at: Some(serial),
         });
     }
 
     /// The region's earlier submission, offered as a starting point.
     fn offer_earlier(&mut self, meeting: String, answers: Vec<(String, Answer)>) {
+        // Only answers that still fit the question as this year's form asks it.
         let answers: Vec<(String, Answer)> = answers
             .into_iter()
-            .filter(|(id, _)| self.asked.iter().any(|a| a.question.id == *id))
+            .filter(|(id, answer)| {
+                self.asked
+                    .iter()
+                    .any(|a| a.question.id == *id && fits(a.question, answer))
+            })
             .collect();
         if answers.is_empty() {
             return;
@@ -985,7 +1063,9 @@ impl<'a> Machine<'a> {
             "前回（{meeting}）に提出した内容（{}問）を引き継いで始められます。引き継いだ回答は、確かめるまで「前回から引き継ぎ」と表示されます。\n引き継ぎますか？「はい」で引き継ぎ、「いいえ」で白紙から始めます。",
             answers.len()
         );
+        let serial = self.next_proposal();
         self.cursor.proposal = Some(Proposal {
+            serial,
             source: ProposalSource::Earlier { meeting },
             answers,
         });
@@ -993,7 +1073,30 @@ impl<'a> Machine<'a> {
             text,
             actions: vec![Command::Accept, Command::Decline],
             modal: None,
-            at: None,
+            at: Some(serial),
+        });
+    }
+
+    fn next_proposal(&mut self) -> usize {
+        self.cursor.proposals += 1;
+        self.cursor.proposals
+    }
+
+    /// Asks again about the proposal waiting (after a restart, or a stale button).
+    fn ask_again(&mut self, p: &Proposal) {
+        let what = match &p.source {
+            ProposalSource::Sheet { file } => {
+                format!("「{file}」から読み取った{}問の回答", p.answers.len())
+            }
+            ProposalSource::Earlier { meeting } => {
+                format!("前回（{meeting}）に提出した内容（{}問）", p.answers.len())
+            }
+        };
+        self.push(Message {
+            text: format!("{what}が、取り込むかどうかのお返事を待っています。「はい」で取り込み、「いいえ」で取りやめます。"),
+            actions: vec![Command::Accept, Command::Decline],
+            modal: None,
+            at: Some(p.serial),
         });
     }
 

@@ -79,7 +79,19 @@ pub(crate) async fn handle_rest(
     // Attachments, as Discord's CDN serves them: no token needed (nor sent).
     if method == "GET" && req.uri().path().starts_with("/attachments/") {
         let path = req.uri().path().to_string();
-        let file = inner.lock().unwrap().files.get(&path).cloned();
+        // The CDN never sees the bot's token: a download carrying one is recorded so a
+        // test fails.
+        let path = if req.headers().contains_key("authorization") {
+            format!("{path} WITH AUTHORIZATION")
+        } else {
+            path
+        };
+        let file = inner
+            .lock()
+            .unwrap()
+            .files
+            .get(path.trim_end_matches(" WITH AUTHORIZATION"))
+            .cloned();
         let mut i = inner.lock().unwrap();
         i.downloads.push(path.clone());
         drop(i);

@@ -92,6 +92,12 @@ async fn organizers_add_documents_and_they_are_found_at_once() {
         1,
         "only the workbook was downloaded"
     );
+    assert!(
+        fake.downloads()
+            .iter()
+            .all(|d| !d.contains("AUTHORIZATION")),
+        "the token never goes to the CDN"
+    );
 
     // Searchable at once.
     let (_, token) = fake.slash("質問", &[("内容", "津軽圏域のピアサポーター養成")], true);

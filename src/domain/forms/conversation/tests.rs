@@ -588,3 +588,100 @@ fn a_title_with_its_own_brackets_is_quoted_once() {
         "no nested 「「」」: {first}"
     );
 }
+
+impl Person {
+    fn input(&mut self, input: Input) -> Turn {
+        let turn = {
+            let ctx = self.ctx();
+            handle(&ctx, &self.cursor, input)
+        };
+        self.apply(turn)
+    }
+
+    fn sheet(&mut self, file: &str, text: &str) -> Turn {
+        self.input(Input::Sheet {
+            file: file.into(),
+            text: text.into(),
+        })
+    }
+}
+
+const SHEET: &str =
+    "１．令和３年度の達成目標・取組状況\n目標A | 状況A\n２．支援事業の成果\n・成果A\n";
+const OTHER_SHEET: &str = "２．支援事業の成果\n・成果B\n";
+
+#[test]
+fn a_sheet_waits_for_yes_and_other_words_ask_again() {
+    let mut p = Person::new("jizen-kadai");
+    let shown = p.sheet("a.xlsx", SHEET);
+    assert!(shown.ops.is_empty(), "nothing saved before はい");
+    assert!(
+        p.last().contains("2問の回答を読み取りました"),
+        "{}",
+        p.last()
+    );
+    // Text is not taken as an answer while the sheet waits.
+    let t = p.say("目標を書きます");
+    assert!(t.ops.is_empty());
+    assert!(p.last().contains("「はい」か「いいえ」"), "{}", p.last());
+    assert!(p.cursor.proposal.is_some());
+    // 「はい、お願いします」 is a yes.
+    let t = p.say("はい、お願いします");
+    assert_eq!(t.ops.len(), 2);
+    assert!(p.cursor.proposal.is_none());
+    assert!(p.answers.contains_key("goals") && p.answers.contains_key("results"));
+}
+
+#[test]
+fn a_button_under_an_earlier_sheet_confirms_nothing() {
+    let mut p = Person::new("jizen-kadai");
+    let first = p.sheet("a.xlsx", SHEET);
+    let first_at = first.messages.last().unwrap().at.unwrap();
+    let second = p.sheet("b.xlsx", OTHER_SHEET);
+    let second_at = second.messages.last().unwrap().at.unwrap();
+    assert_ne!(first_at, second_at);
+    let t = p.input(Input::Button {
+        command: Command::Accept,
+        at: first_at,
+    });
+    assert!(
+        t.ops.is_empty(),
+        "the earlier sheet's はい does not apply the later one"
+    );
+    assert!(p.log.iter().any(|l| l.contains("前に読み取った内容のもの")));
+    let t = p.input(Input::Button {
+        command: Command::Accept,
+        at: second_at,
+    });
+    assert_eq!(t.ops.len(), 1);
+    assert!(
+        matches!(p.answers.get("results"), Some(Answer::Bullets { items }) if items == &vec!["成果B".to_string()])
+    );
+    // Pressed again (a double click): nothing more happens.
+    let t = p.input(Input::Button {
+        command: Command::Accept,
+        at: second_at,
+    });
+    assert!(t.ops.is_empty());
+}
+
+#[test]
+fn a_waiting_sheet_is_asked_about_again_after_a_pause() {
+    let mut p = Person::new("jizen-kadai");
+    p.sheet("a.xlsx", SHEET);
+    let turn = {
+        let ctx = p.ctx();
+        resume(&ctx, &p.cursor)
+    };
+    let p_turn = p.apply(turn);
+    let text: String = p_turn.messages.iter().map(|m| m.text.clone()).collect();
+    assert!(text.contains("「a.xlsx」から読み取った2問の回答"), "{text}");
+    assert!(
+        p_turn
+            .messages
+            .last()
+            .unwrap()
+            .actions
+            .contains(&Command::Accept)
+    );
+}

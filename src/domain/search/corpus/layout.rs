@@ -509,7 +509,7 @@ impl Layout {
 
 /// The form whose title and section headings a document shows most.
 fn detect_form<'a>(lines: &[Line], lex: &'a Lexicon) -> Option<&'a FormLayout> {
-    let mut best: Option<(usize, &FormLayout)> = None;
+    let mut best: Option<(usize, bool, &FormLayout)> = None;
     for form in &lex.forms {
         let mut matched = vec![false; form.sections.len()];
         let mut prev: Option<&str> = None;
@@ -533,9 +533,10 @@ fn detect_form<'a>(lines: &[Line], lex: &'a Lexicon) -> Option<&'a FormLayout> {
                     .any(|m| l.norm.contains(m.as_str()))
         });
         let enough = score >= 2 || (titled && score >= 1);
-        if enough && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, form));
+        // More sections win; at equal sections, the form whose own title is there.
+        if enough && best.is_none_or(|(s, t, _)| (score, titled) > (s, t)) {
+            best = Some((score, titled, form));
         }
     }
-    best.map(|(_, f)| f)
+    best.map(|(_, _, f)| f)
 }
