@@ -168,7 +168,11 @@ pub async fn run(
             let bytes = match std::fs::read(path) {
                 Ok(b) => b,
                 Err(e) => {
-                    writeln!(output, "「{path}」を開けませんでした（{e}）。")?;
+                    writeln!(
+                        output,
+                        "「{path}」を読み取れませんでした（{}）。",
+                        super::reply::io_reason(&e)
+                    )?;
                     continue;
                 }
             };

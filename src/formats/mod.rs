@@ -191,7 +191,8 @@ impl Extracted {
     /// Plain text for indexing and display:
     /// - parts separated by a form feed (`\f`) on its own line; an XLSX part starts with the
     ///   line 「シート：NAME」 (sheet names often name the region), except default names
-    ///   such as Sheet1;
+    ///   such as Sheet1; a DOCX part other than the body starts with 「【NAME】」
+    ///   (【ヘッダー・フッター】, 【脚注】);
     /// - a paragraph as its lines;
     /// - a table row as one line: its non-empty cells joined by " | ". Line breaks inside
     ///   a cell are joined (Japanese runs on; a space only between Latin letters or
@@ -209,6 +210,14 @@ impl Extracted {
                 out.push_str("シート：");
                 out.push_str(name);
                 out.push('\n');
+            }
+            if self.format == Format::Docx
+                && let Some(name) = &part.name
+            {
+                // 「【ヘッダー・フッター】」「【脚注】」: not the body.
+                out.push('【');
+                out.push_str(name);
+                out.push_str("】\n");
             }
             for block in &part.blocks {
                 match block {

@@ -430,6 +430,29 @@ async fn a_filled_form_a_becomes_the_same_draft_as_typing_it() {
         .await
         .unwrap_err();
     assert!(crate::helpers::refused(e).contains("scan.pdf"));
+    // Another region's workbook, and a PDF: refused, saying why.
+    let other = tmp.path().join("二圏域.xlsx");
+    sheets_xlsx(&corpus_sheets(), &other);
+    let e = a
+        .hand_over(
+            &person("local:山田"),
+            "二圏域.xlsx",
+            std::fs::read(&other).unwrap(),
+            Source::Typed,
+        )
+        .await
+        .unwrap_err();
+    let why = crate::helpers::refused(e);
+    assert!(
+        why.contains("津軽圏域") && why.contains("様式のようです"),
+        "{why}"
+    );
+    let pdf = std::fs::read(fixtures().join("corpus_sheets_kind1.pdf")).unwrap();
+    let e = a
+        .hand_over(&person("local:山田"), "様式.pdf", pdf, Source::Typed)
+        .await
+        .unwrap_err();
+    assert!(crate::helpers::refused(e).contains("Excel（.xlsx）かWord（.docx）"));
     let image = std::fs::read(fixtures().join("image.png")).unwrap();
     let e = a
         .hand_over(&person("local:山田"), "photo.png", image, Source::Typed)

@@ -32,6 +32,7 @@ use crate::domain::ports::{
     AssignmentStore, ConversationState, MessageId, Submission, SubmittedVersion, TurnDone,
     TurnWrite,
 };
+use crate::domain::search::region::display_name;
 
 /// What to send back, and whether the person is still filling in the form (their next
 /// message answers it).
@@ -172,7 +173,8 @@ impl Assignments {
                             .map(|m| format!("{}: {}（締切 {}）", m.id, m.name, m.deadline_text()))
                             .collect();
                         return Err(AppError::refused(format!(
-                            "受付中の会議が複数あります。会議を指定してください。\n{}",
+                            "受付中の会議が複数あります。会議を番号で指定してください（ターミナルでは「/事前課題 {}」、Discordでは「会議」の欄）。\n{}",
+                            open[0].id,
                             list.join("\n")
                         )));
                     }
@@ -233,6 +235,11 @@ impl Assignments {
                             answers: answers.clone().into_iter().collect(),
                         },
                     );
+                    if offer.cursor.proposal.is_some() {
+                        // The offer comes instead of the first question (asked after
+                        // はい or いいえ).
+                        turn.messages.pop();
+                    }
                     turn.messages.extend(offer.messages);
                     turn.cursor = offer.cursor;
                 }
@@ -376,15 +383,90 @@ impl Assignments {
             }
             AppError::refused(format!("「{file}」を読み取れませんでした。{}", e.reason))
         })?;
-        self.handle(
-            person_id,
-            Input::Sheet {
-                file: file.to_string(),
-                text: read.text,
-            },
-            source,
-        )
-        .await
+        if read.format == "PDF" {
+            // A PDF's table cells come as loose lines: answers would be guessed, not read.
+            return Err(AppError::refused(format!(
+                "「{file}」はPDFのため、回答として読み取れません。記入済みのExcel（.xlsx）かWord（.docx）の様式を送ってください。"
+            )));
+        }
+        let region = match self.store.conversation(person_id).await? {
+            Some(c) => self.store.submission_by_id(c.submission_id).await?,
+            None => None,
+        };
+        let (text, others) = match &region {
+            Some(s) => self.sheets_of_region(&read.text, &s.region_key),
+            None => (read.text, Vec::new()),
+        };
+        if text.trim().is_empty() {
+            return Err(AppError::refused(format!(
+                "「{file}」は{}の様式のようです。{}の様式を送ってください。",
+                others.join("・"),
+                region.map(|s| s.region_name).unwrap_or_default()
+            )));
+        }
+        let mut reply = self
+            .handle(
+                person_id,
+                Input::Sheet {
+                    file: file.to_string(),
+                    text,
+                },
+                source,
+            )
+            .await?;
+        if !others.is_empty() {
+            reply.messages.insert(
+                0,
+                Message {
+                    text: format!(
+                        "ほかの地域（{}）のシートは読みませんでした。",
+                        others.join("・")
+                    ),
+                    ..Default::default()
+                },
+            );
+        }
+        Ok(reply)
+    }
+
+    /// The parts (sheets, pages) of a file that belong to the region: those whose region
+    /// line names it, or no region at all. Headers, footers and footnotes of a Word file
+    /// are not answers. Returns the text kept and the other regions' names.
+    fn sheets_of_region(&self, text: &str, region_key: &str) -> (String, Vec<String>) {
+        let related = |k: &str| {
+            k == region_key
+                || region_key.starts_with(&format!("{k}/"))
+                || k.starts_with(&format!("{region_key}/"))
+        };
+        let mut kept: Vec<&str> = Vec::new();
+        let mut others: Vec<String> = Vec::new();
+        for part in text.split('\u{c}') {
+            let lines: Vec<&str> = part
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let furniture = lines.first().is_some_and(|l| {
+                l.starts_with("【ヘッダー・フッター】") || l.starts_with("【脚注】")
+            });
+            if furniture {
+                continue;
+            }
+            let named = lines.iter().take(8).find_map(|l| {
+                let l = l.strip_prefix("シート：").unwrap_or(l);
+                self.library.region_line(l)
+            });
+            match named {
+                Some((key, _)) if !related(&key) => {
+                    let name = display_name(&key);
+                    if !others.contains(&name) {
+                        others.push(name);
+                    }
+                }
+                _ => kept.push(part),
+            }
+        }
+        (kept.join("\u{c}"), others)
     }
 
     /// Handles what the person said while filling in their form. A Discord message

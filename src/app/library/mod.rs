@@ -28,6 +28,9 @@ use crate::domain::search::passage::Document;
 use crate::domain::search::query::{KnownRegion, RegionDirectory, SearchRequest};
 use crate::domain::search::results::SearchResults;
 
+/// Files read at the same moment, at most (PDFs are read by a child process each).
+const FILES_READ_AT_ONCE: usize = 2;
+
 /// Documents committed together during ingest (bounds memory on large runs).
 const INGEST_BATCH: usize = 200;
 
@@ -102,6 +105,8 @@ pub struct Library {
     store: Arc<dyn DocumentStore>,
     index: Arc<dyn PassageIndex>,
     reader: Arc<dyn FileReader>,
+    /// Files read at the same moment (see `read_file`).
+    reading: tokio::sync::Semaphore,
     directory: RwLock<Arc<RegionDirectory>>,
     /// Every region's basic figures (small: a few dozen per sheet), read with the
     /// directory after every change.
@@ -140,6 +145,7 @@ impl Library {
             store,
             index,
             reader,
+            reading: tokio::sync::Semaphore::new(FILES_READ_AT_ONCE),
             directory: RwLock::new(Arc::default()),
             figures: RwLock::new(Arc::default()),
             publishing: Publishing::default(),
@@ -299,6 +305,8 @@ impl Library {
 
     /// Reads a file (PDF, Excel, Word or text) to text, off the async runtime.
     pub async fn read_file(&self, bytes: Vec<u8>) -> Result<ReadFile, ReadFailure> {
+        // A PDF's reader may take seconds and up to 2 GiB: a few files at a time.
+        let _turn = self.reading.acquire().await;
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || reader.read(&bytes))
             .await

@@ -245,6 +245,29 @@ impl Library {
     /// A place as typed by someone who names their own region or a meeting's participant
     /// (「世田谷区」): its key and name, among the regions with documents or any place the
     /// gazetteer knows; or a Japanese refusal.
+    /// The region a short line names and nothing else (a sheet's region line such as
+    /// 「青森県・津軽圏域」 or a sheet name), as (key, name).
+    pub fn region_line(&self, line: &str) -> Option<(String, String)> {
+        let line = line.trim();
+        let chars = line.chars().count();
+        if chars == 0 || chars > 24 || line.contains(['。', '、', '「', '|']) {
+            return None;
+        }
+        let region = self
+            .lexicon
+            .gazetteer
+            .parse_region(line)
+            .filter(|r| r.prefecture.is_some())?;
+        // Most of the line is the place's name (not a sentence that mentions one).
+        let prefecture = region
+            .prefecture
+            .as_deref()
+            .filter(|p| !region.name.contains(p) && line.contains(p))
+            .map_or(0, |p| p.chars().count());
+        let named = region.name.chars().filter(|c| !c.is_whitespace()).count() + prefecture;
+        (named * 10 >= chars * 6).then(|| (region.key(), region.name.trim().to_string()))
+    }
+
     pub fn resolve_place(&self, typed: &str) -> Result<(String, String), AppError> {
         let lex = &self.lexicon;
         let directory = self.regions();

@@ -7,11 +7,25 @@ use std::process::ExitCode;
 use crate::domain::era::era_label;
 use crate::domain::ports::FileReader;
 use crate::domain::search::corpus;
+use crate::domain::search::passage::RegionSource;
 use crate::setup::Config;
 
 pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
     let lexicon = config.lexicon()?;
-    let bytes = std::fs::read(path)?;
+    if path.is_dir() {
+        eprintln!(
+            "{} はフォルダです。ファイルを1つ指定してください（フォルダごと取り込むときは nimo ingest）。",
+            path.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}: {}", path.display(), crate::cli::reply::io_reason(&e));
+            return Ok(ExitCode::from(2));
+        }
+    };
     let id = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -39,11 +53,17 @@ pub fn run(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
                 let key = (p.region.key(), p.section.clone());
                 if last.as_ref() != Some(&key) {
                     if last.as_ref().map(|l| &l.0) != Some(&key.0) {
+                        let source = match p.region_source {
+                            RegionSource::Banner => "地域名の行から",
+                            RegionSource::Header => "文書の見出しから",
+                            RegionSource::Content => "本文から推定・要確認",
+                            RegionSource::Registered => "登録された担当者から",
+                            RegionSource::Unknown => "判定できず",
+                        };
                         println!(
-                            "\n■ {}（{}・{:?}）",
+                            "\n■ {}（{}・{source}）",
                             p.region.name,
                             p.region.kind.label(),
-                            p.region_source
                         );
                     }
                     println!("  ・{}", p.section);

@@ -688,6 +688,10 @@ impl<'a> Machine<'a> {
         }
         let a = self.current();
         let q = a.question;
+        if self.cursor.carried.contains(&q.id) {
+            // Typing over a carried answer replaces it (never adds to last year's).
+            self.cursor.replacing = true;
+        }
         let section = expand(&a.section.title, self.ctx.fiscal_year);
         let mut text = format!(
             "【{}/{}】{section} ― {}",
@@ -1120,10 +1124,18 @@ impl<'a> Machine<'a> {
                 self.say(format!("前回（{meeting}）の{n}問を引き継ぎました。"));
             }
         }
-        // On to the first question still unanswered, or to the end.
         self.cursor.cells.clear();
         self.cursor.replacing = false;
         self.cursor.return_to = None;
+        if !self.cursor.carried.is_empty() {
+            // Carried answers are looked at one by one: 「次へ」 keeps one, typing replaces it.
+            self.cursor.index = 0;
+            self.cursor.finished = false;
+            self.cursor.replacing = true;
+            self.prompt();
+            return;
+        }
+        // On to the first question still unanswered, or to the end.
         match self
             .asked
             .iter()
@@ -1276,6 +1288,21 @@ impl<'a> Machine<'a> {
                         .map(|s| s.as_str())
                         .collect::<Vec<_>>()
                         .join("\n")
+                ),
+                actions: vec![Command::ConfirmSubmit, Command::Review],
+                modal: None,
+                at: None,
+            });
+            return;
+        }
+        // Answers carried over from last time and never looked at: said before they go out
+        // as this year's.
+        if !self.cursor.carried.is_empty() && !already_confirmed {
+            self.cursor.confirming = true;
+            let carried = self.carried_note();
+            self.push(Message {
+                text: format!(
+                    "前回から引き継いだまま、まだ確かめていない回答があります。このまま提出しますか？{carried}"
                 ),
                 actions: vec![Command::ConfirmSubmit, Command::Review],
                 modal: None,

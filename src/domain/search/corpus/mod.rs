@@ -65,6 +65,16 @@ pub fn parse_text(doc_id: &str, text: &str, lex: &Lexicon) -> Result<Document, P
         .clone()
         .unwrap_or_else(|| FORM_MATERIAL.to_string());
     let title = layout.title();
+    // Without a title line (a poster, a slide), the file's name stands for it.
+    let title = if title.trim().is_empty() {
+        doc_id
+            .rsplit_once('.')
+            .map(|(stem, _)| stem)
+            .unwrap_or(doc_id)
+            .to_string()
+    } else {
+        title
+    };
     let fiscal_year = layout.fiscal_year();
     let mut warnings = Vec::new();
 
