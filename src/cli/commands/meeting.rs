@@ -146,7 +146,7 @@ pub async fn run(
                     out,
                     "  {}　{}　{}",
                     format_jst(s.due_at),
-                    s.step,
+                    crate::domain::meetings::ladder::step_label(&s.step),
                     s.state.label()
                 )?;
             }

@@ -380,7 +380,17 @@ struct Machine<'a> {
 pub fn resume(ctx: &Context<'_>, cursor: &Cursor) -> Turn {
     let mut m = Machine::new(ctx, cursor);
     let title = expand(&ctx.form.title, ctx.fiscal_year);
-    if !m.cursor.started {
+    if !m.cursor.started
+        && let Some(version) = ctx.submitted_version
+    {
+        // Opened again after submitting (from another device, or after a pause).
+        m.cursor.started = true;
+        m.say(format!(
+            "{}の{}は提出済み（第{version}版）です。締切までは回答を直して、もう一度「提出」できます。",
+            ctx.region,
+            quoted(&title),
+        ));
+    } else if !m.cursor.started {
         m.cursor.started = true;
         let intro = expand(&ctx.form.intro, ctx.fiscal_year);
         m.say(format!(
@@ -1008,6 +1018,9 @@ impl<'a> Machine<'a> {
                     size_of(a.question, answer)
                 ));
             }
+        }
+        for note in &reading.notes {
+            text.push_str(&format!("\n⚠ {note}\n"));
         }
         if !reading.invalid.is_empty() {
             text.push_str("\n入力の決まりに合わないため取り込まない回答:\n");

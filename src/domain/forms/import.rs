@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::domain::era::{era_label, find_years};
 use crate::domain::text::nfkc;
 
 /// What was read from a filled sheet.
@@ -20,6 +21,8 @@ pub struct SheetReading {
     pub unplaced: Vec<String>,
     /// Answers placed but refused by the question's checks.
     pub invalid: Vec<Invalid>,
+    /// Things to check before taking it (a sheet of another year).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +126,23 @@ pub fn read_sheet(
                 && c.chars().count() <= full.chars().count() + 12
         }) {
             section = Some(*i);
+            // A heading naming another year than the meeting's: last year's sheet?
+            if let Some(fy) = fiscal_year
+                && let Some(y) = find_years(line).first()
+                && y.fiscal_year != fy
+                && y.fiscal_year != fy + 1
+                && reading.notes.is_empty()
+            {
+                reading.notes.push(format!(
+                    "この様式の見出しは{}のものです（この会議は{}）。年度が合っているか確かめてから取り込んでください。",
+                    era_label(if form.sections[*i].title.contains("{next_fy}") {
+                        y.fiscal_year - 1
+                    } else {
+                        y.fiscal_year
+                    }),
+                    era_label(fy)
+                ));
+            }
             continue;
         }
         if is_furniture(line, form, region) {
@@ -425,6 +445,7 @@ mod tests {
         let r = read_sheet(&form("jizen-kadai"), Some(2020), "", text);
         assert_eq!(r.answers.len(), 2, "{r:?}");
         assert_eq!(r.answers[1].0, "policy");
+        assert!(r.notes[0].contains("令和元年度"), "{:?}", r.notes);
     }
 
     #[test]

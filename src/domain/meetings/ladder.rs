@@ -18,6 +18,21 @@ use serde::{Deserialize, Serialize};
 /// created after they were due.
 pub const ANNOUNCE: &str = "announce";
 
+/// A step's key as organizers read it: 「7日前」「当日」「締切後」「主催者向けまとめ（前日）」.
+pub fn step_label(key: &str) -> String {
+    match key {
+        "day" => "当日のお知らせ".into(),
+        "overdue" => "締切後のお知らせ".into(),
+        "digest-before" => "主催者向けまとめ（締切前日）".into(),
+        "digest-after" => "主催者向けまとめ（締切後）".into(),
+        ANNOUNCE => "受付開始のご案内".into(),
+        other => match other.strip_suffix('d').and_then(|n| n.parse::<u32>().ok()) {
+            Some(n) => format!("{n}日前のお知らせ"),
+            None => other.to_string(),
+        },
+    }
+}
+
 /// Who a step is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
