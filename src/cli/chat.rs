@@ -89,7 +89,7 @@ pub async fn run(
     {
         writeln!(
             output,
-            "入力中の事前課題があります。/事前課題 で続きから再開できます。"
+            "前回開いていた事前課題があります。/事前課題 で続きを表示します。"
         )?;
     }
     let mut lines = input.lines();

@@ -338,7 +338,7 @@ fn jizen_kadai_in_the_terminal_across_processes() {
         "山田",
         "・ピア相談員を養成\n次へ\n・周知が課題\n次へ\n・活躍の場を広げる\n次へ\n提出\n/終了\n",
     );
-    assert!(text.contains("入力中の事前課題があります"), "{text}");
+    assert!(text.contains("前回開いていた事前課題があります"), "{text}");
     assert!(
         text.contains("2項目になりました"),
         "the first session's item is kept: {text}"
