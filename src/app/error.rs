@@ -80,6 +80,17 @@ impl From<tokio::task::JoinError> for AppError {
     }
 }
 
+/// Why a file or folder could not be opened, in Japanese (for the person who named it).
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "ファイルが見つかりません".into(),
+        ErrorKind::PermissionDenied => "読む権限がありません".into(),
+        ErrorKind::IsADirectory => "フォルダです。ファイルを指定してください".into(),
+        _ => format!("開けませんでした（{e}）"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,13 +33,4 @@ pub fn exit_for(out: &mut impl Write, e: AppError) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Why a file could not be opened, in Japanese.
-pub fn io_reason(e: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::NotFound => "ファイルが見つかりません".into(),
-        ErrorKind::PermissionDenied => "ファイルを読む権限がありません".into(),
-        ErrorKind::IsADirectory => "フォルダです。ファイルを指定してください".into(),
-        _ => format!("ファイルを開けませんでした（{e}）"),
-    }
-}
+pub use crate::app::error::io_reason;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppError;
+use crate::app::error::io_reason;
 use crate::domain::people::Person;
 use crate::domain::ports::{
     DocumentStore, FigureRecord, FileReader, IndexState, PassageIndex, ReadFailure, ReadFile,
@@ -257,7 +258,7 @@ impl Library {
                 Err(e) => {
                     run.report
                         .failed
-                        .push((path, format!("ファイルを読めません: {e}")));
+                        .push((path, format!("ファイルを読めません（{}）", io_reason(&e))));
                     continue;
                 }
             };
@@ -561,7 +562,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, failed: &mut Vec<(PathBuf, String)>)
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            failed.push((dir.to_path_buf(), format!("フォルダを読めません: {e}")));
+            failed.push((
+                dir.to_path_buf(),
+                format!("フォルダを読めません（{}）", io_reason(&e)),
+            ));
             return;
         }
     };
