@@ -894,7 +894,11 @@ impl PassageIndex for TantivyIndex {
                     estimate = estimate.max(searcher.doc_freq(t).map_err(err("counting"))?);
                 }
                 let estimate = estimate as f64 * within / all_docs;
-                let n = if estimate > 2.0 * common {
+                // Without filters the most frequent of its words is a true lower bound of
+                // the passages mentioning a part (they are all among its clauses); within
+                // filters it is scaled, so only far above the line is it trusted.
+                let margin = if filters.is_empty() { 1.0 } else { 2.0 };
+                let n = if estimate > margin * common {
                     estimate as usize
                 } else {
                     searcher
