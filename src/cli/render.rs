@@ -52,14 +52,8 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
         for place in &answer.places {
             let _ = writeln!(out);
             let _ = writeln!(out, "■ {}", place.name);
-            if place.no_documents {
-                let _ = writeln!(out, "   {}の資料はまだありません。", place.name);
-            } else if place.unsaid {
-                let _ = writeln!(
-                    out,
-                    "   {}の資料には「{}」についての記載がありません。",
-                    place.name, u.request.text
-                );
+            if let Some(silence) = place.silence(&u.request.text) {
+                let _ = writeln!(out, "   {silence}");
             }
             for hit in &place.hits {
                 hit_lines(&mut out, None, hit, (open, close));
@@ -81,7 +75,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
         Some((from, to)) => writeln!(
             out,
             "{subject}: {}（{from}〜{to}件目・{:.0}ms）",
-            count(r),
+            r.count_text(),
             r.took.as_secs_f64() * 1000.0
         ),
         None => writeln!(
@@ -113,25 +107,10 @@ pub fn answer(answer: &Answer, lex: &Lexicon, emphasis: Emphasis) -> String {
     out
 }
 
-/// 「12件」, or 「3件（一部の語に一致するものを含め 70件）」.
-pub fn count(r: &crate::domain::search::results::SearchResults) -> String {
-    if r.complete > 0 && r.complete < r.total {
-        format!(
-            "{}件（一部の語に一致するものを含め{}件）",
-            r.complete, r.total
-        )
-    } else {
-        format!("{}件", r.total)
-    }
-}
-
 fn figures(out: &mut String, subject: &str, table: &FigureTable) {
     let _ = writeln!(out, "{subject}");
     if table.rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "当てはまる地域はありません（基礎情報に記載のある地域の中で）。"
-        );
+        let _ = writeln!(out, "{}", FigureTable::NONE);
     }
     for row in &table.rows {
         let _ = writeln!(

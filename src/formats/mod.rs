@@ -95,13 +95,22 @@ pub enum Block {
 /// Reads a file: size check, `sniff`, the format's reader, then the common clean-up (see
 /// the module doc). Never panics; never returns an empty success.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Extracted, ReadError> {
+    read_as(bytes, recognise(bytes, limits)?, limits)
+}
+
+/// The size check and `sniff`, a panic caught: what `read` does before reading.
+pub fn recognise(bytes: &[u8], limits: &Limits) -> Result<Format, ReadError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(ReadError::TooLarge {
             limit: limits.max_bytes,
         });
     }
+    guarded(|| sniff(bytes))
+}
+
+/// Reads a file `recognise` gave as `format`.
+pub fn read_as(bytes: &[u8], format: Format, limits: &Limits) -> Result<Extracted, ReadError> {
     guarded(|| {
-        let format = sniff(bytes)?;
         let doc = match format {
             Format::Text => text::read_text(bytes)?,
             Format::Pdf => pdf::read_pdf(bytes, limits)?,
@@ -113,7 +122,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Extracted, ReadError> {
 }
 
 /// Runs a reader; a panic becomes `ReadError::Internal` (the panic hook still reports it).
-fn guarded(f: impl FnOnce() -> Result<Extracted, ReadError>) -> Result<Extracted, ReadError> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(panic) => {

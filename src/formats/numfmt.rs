@@ -107,13 +107,7 @@ fn render_number(v: f64, sec: &str) -> Option<String> {
     while let Some(c) = chars.next() {
         match c {
             '"' => {
-                let mut lit = String::new();
-                for d in chars.by_ref() {
-                    if d == '"' {
-                        break;
-                    }
-                    lit.push(d);
-                }
+                let lit = until(&mut chars, '"');
                 push(&lit, seen_number, &mut prefix, &mut suffix);
             }
             '\\' => {
@@ -128,13 +122,7 @@ fn render_number(v: f64, sec: &str) -> Option<String> {
                 chars.next(); // fill character
             }
             '[' => {
-                let mut inner = String::new();
-                for d in chars.by_ref() {
-                    if d == ']' {
-                        break;
-                    }
-                    inner.push(d);
-                }
+                let inner = until(&mut chars, ']');
                 // [$¥-411] → ¥ ; colours, conditions and locales show nothing
                 if let Some(cur) = inner.strip_prefix('$') {
                     let sym = cur.split('-').next().unwrap_or("");
@@ -457,6 +445,11 @@ fn tokenize(code: &str) -> Vec<Tok> {
         i += 1;
     }
     toks
+}
+
+/// The characters up to `end` (consumed, not returned), or to the end of the format.
+fn until(chars: &mut impl Iterator<Item = char>, end: char) -> String {
+    chars.take_while(|&c| c != end).collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The `FileReader` port over this module.
 
 use super::text::{Encoding, decode};
-use super::{Format, Limits, ReadError, read, sniff};
+use super::{Format, Limits, ReadError, read_as, recognise};
 use crate::domain::ports::{FileReader, ReadFailure, ReadFile};
 
 /// Reads PDF (through poppler's pdftotext), XLSX, DOCX and text files.
@@ -20,14 +20,10 @@ fn failure(e: ReadError) -> ReadFailure {
 
 impl FileReader for Reader {
     fn read(&self, bytes: &[u8]) -> Result<ReadFile, ReadFailure> {
-        if bytes.len() as u64 > self.limits.max_bytes {
-            return Err(failure(ReadError::TooLarge {
-                limit: self.limits.max_bytes,
-            }));
-        }
         // Text keeps its own layout (page feeds, indentation, blank lines): the structural
         // parser reads those. Only the encoding is settled here.
-        if sniff(bytes).map_err(failure)? == Format::Text {
+        let format = recognise(bytes, &self.limits).map_err(failure)?;
+        if format == Format::Text {
             let (text, encoding) = decode(bytes).ok_or_else(|| failure(ReadError::NotText))?;
             if text.trim().is_empty() {
                 return Err(failure(ReadError::NoText));
@@ -44,7 +40,7 @@ impl FileReader for Reader {
                 warnings,
             });
         }
-        let extracted = read(bytes, &self.limits).map_err(failure)?;
+        let extracted = read_as(bytes, format, &self.limits).map_err(failure)?;
         Ok(ReadFile {
             format: extracted.format.label(),
             parts: extracted.parts.len(),

@@ -710,7 +710,7 @@ fn too_large_is_refused_before_parsing() {
 
 #[test]
 fn a_panic_in_a_reader_becomes_that_files_error() {
-    let e = guarded(|| panic!("boom in parser")).unwrap_err();
+    let e = guarded::<Extracted>(|| panic!("boom in parser")).unwrap_err();
     assert_eq!(e.code(), "internal");
     assert!(e.to_string().contains("boom in parser"), "{e}");
 }

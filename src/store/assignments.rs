@@ -233,15 +233,34 @@ impl AssignmentStore for Store {
         rows.iter().map(submission_from).collect()
     }
 
-    async fn region_submissions(&self, region_key: &str) -> Result<Vec<Submission>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE region_key = ? ORDER BY id"
-        ))
-        .bind(region_key)
-        .fetch_all(&self.pool)
+    async fn earlier_answers(
+        &self,
+        submission: &Submission,
+    ) -> Result<Option<(String, Answers)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT m.name, v.answers FROM submissions s
+               JOIN meetings m ON m.id = s.meeting_id
+               JOIN submission_versions v
+                 ON v.submission_id = s.id AND v.version = s.submitted_version
+              WHERE s.region_key = ? AND s.form_id = ? AND s.meeting_id <> ?
+                AND s.submitted_version > 0 AND s.id < ?
+              ORDER BY s.submitted_at DESC, s.id DESC
+              LIMIT 1",
+        )
+        .bind(&submission.region_key)
+        .bind(&submission.form_id)
+        .bind(submission.meeting_id.get())
+        .bind(submission.id.get())
+        .fetch_optional(&self.pool)
         .await
-        .map_err(db_err("reading a region's submissions"))?;
-        rows.iter().map(submission_from).collect()
+        .map_err(db_err("reading an earlier submission"))?;
+        row.map(|r| {
+            Ok((
+                r.get::<String, _>("name"),
+                serde_json::from_str(r.get("answers")).map_err(json_err)?,
+            ))
+        })
+        .transpose()
     }
 
     async fn answers(&self, submission_id: SubmissionId) -> Result<Answers, StoreError> {

@@ -109,12 +109,15 @@ impl Assignments {
         id: &PersonId,
         files: Vec<(String, Vec<u8>)>,
     ) -> Result<IngestReport, AppError> {
-        let person = self
-            .store
-            .person(id)
-            .await?
-            .ok_or_else(|| AppError::refused("利用者が登録されていません。"))?;
-        self.library.add_files(&person, files).await
+        self.may_add_documents(id).await?;
+        let report = self.library.add_files(files).await?;
+        tracing::info!(
+            person = %id,
+            added = report.ingested.len(),
+            failed = report.failed.len(),
+            "documents added"
+        );
+        Ok(report)
     }
 
     // ---- the conversation ---------------------------------------------------------------
@@ -204,7 +207,7 @@ impl Assignments {
                     .await?
             }
         };
-        let earlier = self.earlier(&submission).await?;
+        let earlier = self.store.earlier_answers(&submission).await?;
         let mut said: Option<Vec<Message>> = None;
         self.store
             .turn(person_id, Some(submission.id), None, &mut |state| {
@@ -321,35 +324,6 @@ impl Assignments {
                 }
             }
         }
-    }
-
-    /// The region's latest submitted answers to the same form in an earlier meeting (last
-    /// year's 事前課題), with that meeting's name.
-    async fn earlier(
-        &self,
-        submission: &Submission,
-    ) -> Result<Option<(String, Answers)>, AppError> {
-        let mut earlier: Vec<Submission> = self
-            .store
-            .region_submissions(&submission.region_key)
-            .await?
-            .into_iter()
-            .filter(|s| {
-                s.form_id == submission.form_id
-                    && s.meeting_id != submission.meeting_id
-                    && s.submitted_version > 0
-                    && s.id.get() < submission.id.get()
-            })
-            .collect();
-        earlier.sort_by_key(|s| s.submitted_at);
-        let Some(last) = earlier.pop() else {
-            return Ok(None);
-        };
-        let Some(version) = self.store.versions(last.id).await?.pop() else {
-            return Ok(None);
-        };
-        let meeting = self.meetings.get(last.meeting_id).await?;
-        Ok(Some((meeting.name, version.answers)))
     }
 
     /// A filled sheet (Excel, Word, PDF or text) handed over while filling in the form:
@@ -505,7 +479,7 @@ impl Assignments {
                 .ok_or_else(|| AppError::internal("the submission of a conversation is missing"))?;
             let meeting = self.meetings.get(submission.meeting_id).await?;
             let form = self.meetings.form_of(&meeting).await?;
-            let earlier = self.earlier(&submission).await?;
+            let earlier = self.store.earlier_answers(&submission).await?;
             let now = self.now();
             let mut outcome: Option<Result<(Vec<Message>, bool), AppError>> = None;
             let mut stale = false;

@@ -75,6 +75,28 @@ pub struct PlaceAnswer {
     pub no_documents: bool,
 }
 
+impl PlaceAnswer {
+    /// What the answer says of a place that has nothing on the question (`asked`), or
+    /// None when it has passages.
+    pub fn silence(&self, asked: &str) -> Option<String> {
+        if self.no_documents {
+            Some(format!("{}の資料はまだありません。", self.name))
+        } else if self.unsaid {
+            Some(format!(
+                "{}の資料には「{asked}」についての記載がありません。",
+                self.name
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+impl FigureTable {
+    /// Said when no region's figures meet a ranking or a threshold.
+    pub const NONE: &'static str = "当てはまる地域はありません（基礎情報に記載のある地域の中で）。";
+}
+
 impl Answer {
     /// What the answer is about, as its heading says it: 「「ピア」の検索結果」, or the
     /// filters alone when only a place (or year, or topic) was asked.

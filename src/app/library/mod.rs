@@ -18,7 +18,6 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppError;
 use crate::app::error::io_reason;
-use crate::domain::people::Person;
 use crate::domain::ports::{
     DocumentStore, FigureRecord, FileReader, IndexState, PassageIndex, ReadFailure, ReadFile,
     SourceFingerprint, SourcedDocument,
@@ -268,18 +267,9 @@ impl Library {
         self.finish_run(run, started, progress).await
     }
 
-    /// Adds files someone handed over (an organizer's attachments in Discord): the same
-    /// reading and checks as `ingest`, for organizers only.
-    pub async fn add_files(
-        &self,
-        person: &Person,
-        files: Vec<(String, Vec<u8>)>,
-    ) -> Result<IngestReport, AppError> {
-        if !person.is_organizer() {
-            return Err(AppError::refused(
-                "資料を追加できるのは主催者だけです。追加したい資料は主催者にお送りください。",
-            ));
-        }
+    /// Adds files handed over (an organizer's attachments in Discord): the same reading
+    /// and checks as `ingest`. Who may add them is decided by `Assignments::add_documents`.
+    pub async fn add_files(&self, files: Vec<(String, Vec<u8>)>) -> Result<IngestReport, AppError> {
         // One commit at a time with submissions being published, so the index's
         // generation follows the store's.
         let _commit = self.publishing.commit.lock().await;
@@ -294,14 +284,7 @@ impl Library {
             self.take_in(&mut run, id.clone(), PathBuf::from(&id), bytes, &mut quiet)
                 .await?;
         }
-        let report = self.finish_run(run, started, &mut quiet).await?;
-        tracing::info!(
-            person = %person.id,
-            added = report.ingested.len(),
-            failed = report.failed.len(),
-            "documents added"
-        );
-        Ok(report)
+        self.finish_run(run, started, &mut quiet).await
     }
 
     /// Reads a file (PDF, Excel, Word or text) to text, off the async runtime.

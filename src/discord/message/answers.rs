@@ -7,7 +7,7 @@ use crate::domain::era::era_label;
 use crate::domain::search::lexicon::Lexicon;
 use crate::domain::search::query::{QueryProblem, describe_filters};
 use crate::domain::search::region::RegionKind;
-use crate::domain::search::results::{Hit, SearchResults};
+use crate::domain::search::results::Hit;
 
 use super::limits::{
     Button, COLOR_ANSWER, COLOR_ERROR, COLOR_NOTE, EMBED_DESCRIPTION, EMBED_FIELDS, EMBEDS_TOTAL,
@@ -71,34 +71,17 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         } else {
             Vec::new()
         };
-        let mut embed = Embed {
-            title: escape_markdown(&subject),
-            description,
-            fields,
-            footer: FOOTER.into(),
-            color: COLOR_ANSWER,
-        };
-        embed.fit_total(EMBEDS_TOTAL);
-        return Reply::embed(embed);
+        return one_embed(&subject, description, fields);
     }
     if !answer.places.is_empty() {
         let fields = answer
             .places
             .iter()
             .map(|place| {
-                let mut value = String::new();
-                if place.no_documents {
-                    value.push_str(&format!(
-                        "{}の資料はまだありません。",
-                        escape_markdown(&place.name)
-                    ));
-                } else if place.unsaid {
-                    value.push_str(&format!(
-                        "{}の資料には「{}」についての記載がありません。",
-                        escape_markdown(&place.name),
-                        escape_markdown(&u.request.text)
-                    ));
-                }
+                let mut value = place
+                    .silence(&u.request.text)
+                    .map(|s| escape_markdown(&s))
+                    .unwrap_or_default();
                 for hit in &place.hits {
                     if !value.is_empty() {
                         value.push_str("\n\n");
@@ -109,15 +92,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
                 (format!("■ {}", place.name), value)
             })
             .collect();
-        let mut embed = Embed {
-            title: escape_markdown(&subject),
-            description,
-            fields,
-            footer: FOOTER.into(),
-            color: COLOR_ANSWER,
-        };
-        embed.fit_total(EMBEDS_TOTAL);
-        return Reply::embed(embed);
+        return one_embed(&subject, description, fields);
     }
     if r.total == 0 {
         description.push_str("該当する資料は見つかりませんでした。\n");
@@ -150,7 +125,7 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
         ));
     }
     description.push_str(&match r.page(u.request.offset) {
-        Some((from, to)) => format!("{}中 {from}〜{to}件目", count(r)),
+        Some((from, to)) => format!("{}中 {from}〜{to}件目", r.count_text()),
         None => format!("{}件中 {}件目より先はありません", r.total, r.total),
     });
     let fields = r
@@ -174,22 +149,24 @@ pub fn answer(answer: &Answer, lex: &Lexicon, page_token: Option<&str>) -> Reply
     }
 }
 
-/// 「12件」, or 「3件（一部の語に一致するものを含め70件）」.
-fn count(r: &SearchResults) -> String {
-    if r.complete > 0 && r.complete < r.total {
-        format!(
-            "{}件（一部の語に一致するものを含め{}件）",
-            r.complete, r.total
-        )
-    } else {
-        format!("{}件", r.total)
-    }
+/// An answer that is one embed (figures, places side by side), fitted to Discord's limits.
+fn one_embed(subject: &str, description: String, fields: Vec<(String, String)>) -> Reply {
+    let mut embed = Embed {
+        title: escape_markdown(subject),
+        description,
+        fields,
+        footer: FOOTER.into(),
+        color: COLOR_ANSWER,
+    };
+    embed.fit_total(EMBEDS_TOTAL);
+    Reply::embed(embed)
 }
 
 /// The figures of a figure question, one line per region, blanks said to be blank.
 fn figures(description: &mut String, table: &FigureTable) {
     if table.rows.is_empty() {
-        description.push_str("当てはまる地域はありません（基礎情報に記載のある地域の中で）。\n");
+        description.push_str(FigureTable::NONE);
+        description.push('\n');
     }
     for row in &table.rows {
         description.push_str(&format!(

@@ -1048,18 +1048,7 @@ impl<'a> Machine<'a> {
             return;
         }
         text.push_str("\nこの内容を下書きに取り込みますか？「はい」で取り込み、「いいえ」で取りやめます（取り込んだ後も、提出までは直せます）。");
-        let serial = self.next_proposal();
-        self.cursor.proposal = Some(Proposal {
-            serial,
-            source: ProposalSource::Sheet { file },
-            answers: reading.answers,
-        });
-        self.push(Message {
-            text,
-            actions: vec![Command::Accept, Command::Decline],
-            modal: None,
-            at: Some(serial),
-        });
+        self.propose(ProposalSource::Sheet { file }, reading.answers, text);
     }
 
     /// The region's earlier submission, offered as a starting point.
@@ -1080,10 +1069,17 @@ impl<'a> Machine<'a> {
             "前回（{meeting}）に提出した内容（{}問）を引き継いで始められます。引き継いだ回答は、確かめるまで「前回から引き継ぎ」と表示されます。\n引き継ぎますか？「はい」で引き継ぎ、「いいえ」で白紙から始めます。",
             answers.len()
         );
-        let serial = self.next_proposal();
+        self.propose(ProposalSource::Earlier { meeting }, answers, text);
+    }
+
+    /// Keeps answers waiting for はい/いいえ, numbered so that only this message's buttons
+    /// answer it.
+    fn propose(&mut self, source: ProposalSource, answers: Vec<(String, Answer)>, text: String) {
+        self.cursor.proposals += 1;
+        let serial = self.cursor.proposals;
         self.cursor.proposal = Some(Proposal {
             serial,
-            source: ProposalSource::Earlier { meeting },
+            source,
             answers,
         });
         self.push(Message {
@@ -1092,11 +1088,6 @@ impl<'a> Machine<'a> {
             modal: None,
             at: Some(serial),
         });
-    }
-
-    fn next_proposal(&mut self) -> usize {
-        self.cursor.proposals += 1;
-        self.cursor.proposals
     }
 
     /// Asks again about the proposal waiting (after a restart, or a stale button).

@@ -118,8 +118,12 @@ pub trait AssignmentStore: Send + Sync {
         form_version: &str,
     ) -> Result<Submission, StoreError>;
     async fn submissions(&self, meeting: MeetingId) -> Result<Vec<Submission>, StoreError>;
-    /// Every submission of a region, across meetings, oldest first.
-    async fn region_submissions(&self, region_key: &str) -> Result<Vec<Submission>, StoreError>;
+    /// The latest submitted answers of the same region to the same form in an earlier
+    /// meeting (last year's 事前課題), with that meeting's name.
+    async fn earlier_answers(
+        &self,
+        submission: &Submission,
+    ) -> Result<Option<(String, Answers)>, StoreError>;
     async fn answers(&self, submission: SubmissionId) -> Result<Answers, StoreError>;
     /// One conversation turn, atomically: in one write transaction, reads the person's
     /// conversation, its submission (or `submission`, when starting one) and the answers,

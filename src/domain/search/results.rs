@@ -35,6 +35,18 @@ pub struct SearchResults {
 }
 
 impl SearchResults {
+    /// 「12件」, or 「3件（一部の語に一致するものを含め70件）」: what meets the question first.
+    pub fn count_text(&self) -> String {
+        if self.complete > 0 && self.complete < self.total {
+            format!(
+                "{}件（一部の語に一致するものを含め{}件）",
+                self.complete, self.total
+            )
+        } else {
+            format!("{}件", self.total)
+        }
+    }
+
     /// The places (1-based, inclusive) of this page's hits among all of them; None when
     /// the page starts past the last hit.
     pub fn page(&self, offset: usize) -> Option<(usize, usize)> {

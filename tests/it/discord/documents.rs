@@ -183,14 +183,7 @@ async fn staff_hand_over_a_filled_sheet_in_the_dm_and_submit_it() {
     );
 
     // Confirmed with the button: saved, then preview and submission by message.
-    let (id, _) = fake.click_as(BOB, &message, &yes.1);
-    let cb = fake
-        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
-        .await;
-    let said = cb[0].body["data"]["content"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let said = click_says(&fake, BOB, &message, &yes.1).await;
     assert!(said.contains("取り込みました"), "{said}");
     assert_eq!(
         a.draft(&PersonId::discord(BOB.0))

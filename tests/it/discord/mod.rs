@@ -121,6 +121,23 @@ pub async fn dm_say(fake: &FakeDiscord, author: (u64, &str, bool), text: &str) -
         .join("\n")
 }
 
+/// What nimo answered to a click by `who` on a button of `message`.
+pub async fn click_says(
+    fake: &FakeDiscord,
+    who: (u64, &str),
+    message: &Value,
+    custom_id: &str,
+) -> String {
+    let (id, _) = fake.click_as(who, message, custom_id);
+    let cb = fake
+        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
+        .await;
+    cb[0].body["data"]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
 /// The latest message the bot sent in the DM channel (its content and buttons).
 pub fn last_dm(fake: &FakeDiscord) -> Value {
     fake.messages()

@@ -221,14 +221,7 @@ async fn an_old_button_does_not_act_on_the_current_question() {
         content(&at_question_3)
     );
 
-    let (id, _) = fake.click_as(STAFF, &at_question_1, &skip.1);
-    let cb = fake
-        .wait_for_ok("POST", &format!("/interactions/{id}/"), 1, WAIT)
-        .await;
-    let said = cb[0].body["data"]["content"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let said = click_says(&fake, STAFF, &at_question_1, &skip.1).await;
     assert!(said.contains("前に表示した質問のもの"), "{said}");
     assert!(
         said.contains("【3/4】"),
