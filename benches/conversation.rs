@@ -74,6 +74,7 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
     let config = Config {
         data_dir: dir.to_path_buf(),
         lexicon_dir: None,
+        database_url: None,
     };
     let opened = setup::open_with_clock(&config, clock).await.unwrap();
     let a: Arc<Assignments> = opened.app.assignments.clone();

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::analysis::JapaneseAnalyzer;
 use crate::app::assignments::Assignments;
+use crate::app::cluster::Cluster;
 use crate::app::library::Library;
 use crate::app::meetings::Meetings;
 use crate::app::pages::Pages;
@@ -26,11 +27,22 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// A lexicon directory replacing the compiled-in `index/` (for adjusting words).
     pub lexicon_dir: Option<PathBuf>,
+    /// `sqlite://FILE` or `postgres://…`; `None` is the SQLite file in the data
+    /// directory. The search index stays in the data directory either way.
+    pub database_url: Option<String>,
 }
 
 impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("nimo.sqlite")
+    }
+
+    /// The database this configuration names.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => crate::store::sqlite_url(&self.database_path()),
+        }
     }
 
     pub fn index_dir(&self) -> PathBuf {
@@ -71,9 +83,11 @@ pub async fn open(config: &Config) -> Result<Opened, AppError> {
 pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, AppError> {
     let lexicon = config.lexicon()?;
     let analyzer = analyzer(&lexicon)?;
-    let store = Store::open(&config.database_path())
-        .await?
-        .with_clock(clock.clone());
+    let store = match &config.database_url {
+        Some(url) => Store::connect(url).await?,
+        None => Store::open(&config.database_path()).await?,
+    }
+    .with_clock(clock.clone());
     let index = TantivyIndex::open(&config.index_dir(), analyzer)?;
     wire(lexicon, store, index, clock).await
 }
@@ -147,7 +161,14 @@ async fn wire(
         shared.clone(),
         clock.clone(),
     ));
-    let pages = Arc::new(Pages::new(shared));
+    let pages = Arc::new(Pages::new(shared.clone()));
+    let cluster = Arc::new(Cluster::new(
+        |name| crate::store::lease::for_store(&store, name),
+        shared,
+        library.clone(),
+        Arc::new(SystemClock),
+        crate::store::redacted(store.url()),
+    ));
     Ok(Opened {
         app: Arc::new(App {
             library,
@@ -155,6 +176,7 @@ async fn wire(
             assignments,
             reminders,
             pages,
+            cluster,
             clock,
         }),
         store,

@@ -6,9 +6,11 @@
 //! - `assignments`: the 事前課題 conversation, staff registration, submissions, exports
 //! - `reminders`: the reminder schedule and its dispatch
 //! - `pages`: what paging buttons stand for
+//! - `cluster`: leader and standbys on one database; `nimo status`
 //! - `error`: the one error type; `view`: JSON views of answers
 
 pub mod assignments;
+pub mod cluster;
 pub mod error;
 pub mod library;
 pub mod meetings;
@@ -29,5 +31,6 @@ pub struct App {
     pub assignments: Arc<assignments::Assignments>,
     pub reminders: Arc<reminders::Reminders>,
     pub pages: Arc<pages::Pages>,
+    pub cluster: Arc<cluster::Cluster>,
     pub clock: Arc<dyn Clock>,
 }

@@ -34,6 +34,9 @@ pub struct Cli {
     /// 語彙フォルダ（index/ と同じ構成。組み込みの語彙の代わりに使う）
     #[arg(long, env = "NIMO_LEXICON_DIR", global = true)]
     pub lexicon: Option<PathBuf>,
+    /// データベースの URL（postgres://… または sqlite://…）。省略時はデータフォルダの SQLite
+    #[arg(long, env = "NIMO_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -274,6 +277,7 @@ impl Cli {
         Config {
             data_dir: self.data_dir.clone(),
             lexicon_dir: self.lexicon.clone(),
+            database_url: self.database_url.clone().filter(|u| !u.trim().is_empty()),
         }
     }
 }

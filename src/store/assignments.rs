@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, db_err, json_err, time};
 use crate::domain::forms::{Answer, Answers, FormDef, Op};
@@ -18,7 +18,7 @@ fn person_id(s: String) -> Result<PersonId, StoreError> {
     s.parse().map_err(StoreError::msg)
 }
 
-fn submission_from(r: &SqliteRow) -> Result<Submission, StoreError> {
+fn submission_from(r: &AnyRow) -> Result<Submission, StoreError> {
     Ok(Submission {
         id: SubmissionId::new(r.get("id")),
         meeting_id: MeetingId::new(r.get("meeting_id")),
@@ -41,7 +41,7 @@ const SUBMISSION_COLUMNS: &str = "id, meeting_id, region_key, region_name, form_
 
 impl Store {
     async fn grants_of(&self, id: &PersonId) -> Result<Vec<Grant>, StoreError> {
-        let rows = sqlx::query("SELECT role, region_key, region_name, status FROM grants WHERE person_id = ? ORDER BY role, region_key")
+        let rows = sqlx::query("SELECT role, region_key, region_name, status FROM grants WHERE person_id = $1 ORDER BY role, region_key")
             .bind(id.to_string())
             .fetch_all(&self.pool)
             .await
@@ -72,7 +72,7 @@ impl AssignmentStore for Store {
                 FormSaved::Conflict
             });
         }
-        sqlx::query("INSERT INTO forms (id, version, definition, loaded_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO forms (id, version, definition, loaded_at) VALUES ($1, $2, $3, $4)")
             .bind(&form.id)
             .bind(&form.version)
             .bind(json)
@@ -84,7 +84,7 @@ impl AssignmentStore for Store {
     }
 
     async fn form(&self, id: &str, version: &str) -> Result<Option<FormDef>, StoreError> {
-        let row = sqlx::query("SELECT definition FROM forms WHERE id = ? AND version = ?")
+        let row = sqlx::query("SELECT definition FROM forms WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(version)
             .fetch_optional(&self.pool)
@@ -106,7 +106,7 @@ impl AssignmentStore for Store {
 
     async fn ensure_person(&self, id: &PersonId, name: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO people (id, name, created_at) VALUES (?, ?, ?)
+            "INSERT INTO people (id, name, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE excluded.name <> ''",
         )
         .bind(id.to_string())
@@ -119,7 +119,7 @@ impl AssignmentStore for Store {
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT name FROM people WHERE id = ?")
+        let row = sqlx::query("SELECT name FROM people WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
@@ -149,7 +149,7 @@ impl AssignmentStore for Store {
     async fn set_grant(&self, g: &Grant, decided_by: Option<&PersonId>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO grants (person_id, role, region_key, region_name, status, updated_at, decided_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (person_id, role, region_key) DO UPDATE SET
                region_name = excluded.region_name, status = excluded.status,
                updated_at = excluded.updated_at, decided_by = excluded.decided_by",
@@ -173,7 +173,7 @@ impl AssignmentStore for Store {
         region_key: &str,
     ) -> Result<Option<Submission>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = ? AND region_key = ?"
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = $1 AND region_key = $2"
         ))
         .bind(meeting_id.get())
         .bind(region_key)
@@ -185,7 +185,7 @@ impl AssignmentStore for Store {
 
     async fn submission_by_id(&self, id: SubmissionId) -> Result<Option<Submission>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
         ))
         .bind(id.get())
         .fetch_optional(&self.pool)
@@ -205,7 +205,7 @@ impl AssignmentStore for Store {
         let now = self.now();
         sqlx::query(
             "INSERT INTO submissions (meeting_id, region_key, region_name, form_id, form_version, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id, region_key) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (meeting_id, region_key) DO NOTHING",
         )
         .bind(meeting_id.get())
         .bind(region_key)
@@ -224,7 +224,7 @@ impl AssignmentStore for Store {
 
     async fn submissions(&self, meeting_id: MeetingId) -> Result<Vec<Submission>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = ? ORDER BY region_key"
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE meeting_id = $1 ORDER BY region_key"
         ))
         .bind(meeting_id.get())
         .fetch_all(&self.pool)
@@ -242,8 +242,8 @@ impl AssignmentStore for Store {
                JOIN meetings m ON m.id = s.meeting_id
                JOIN submission_versions v
                  ON v.submission_id = s.id AND v.version = s.submitted_version
-              WHERE s.region_key = ? AND s.form_id = ? AND s.meeting_id <> ?
-                AND s.submitted_version > 0 AND s.id < ?
+              WHERE s.region_key = $1 AND s.form_id = $2 AND s.meeting_id <> $3
+                AND s.submitted_version > 0 AND s.id < $4
               ORDER BY s.submitted_at DESC, s.id DESC
               LIMIT 1",
         )
@@ -281,7 +281,7 @@ impl AssignmentStore for Store {
         // another terminal, another process).
         let mut tx = self.write().await?;
         let row = sqlx::query(
-            "SELECT submission_id, cursor, active, last_message FROM conversations WHERE person_id = ?",
+            "SELECT submission_id, cursor, active, last_message FROM conversations WHERE person_id = $1",
         )
         .bind(person.to_string())
         .fetch_optional(&mut *tx)
@@ -308,7 +308,7 @@ impl AssignmentStore for Store {
         let submission_id = submission.or(conversation.as_ref().map(|c| c.submission_id));
         let submission = match submission_id {
             Some(id) => sqlx::query(&format!(
-                "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+                "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
             ))
             .bind(id.get())
             .fetch_optional(&mut *tx)
@@ -336,7 +336,7 @@ impl AssignmentStore for Store {
             match op {
                 Op::Set { question, answer } => {
                     sqlx::query(
-                        "INSERT INTO answers (submission_id, question_id, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+                        "INSERT INTO answers (submission_id, question_id, value, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
                          ON CONFLICT (submission_id, question_id) DO UPDATE SET
                            value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                     )
@@ -350,7 +350,7 @@ impl AssignmentStore for Store {
                     .map_err(db_err("saving answer"))?;
                 }
                 Op::Remove { question } => {
-                    sqlx::query("DELETE FROM answers WHERE submission_id = ? AND question_id = ?")
+                    sqlx::query("DELETE FROM answers WHERE submission_id = $1 AND question_id = $2")
                         .bind(submission_id.get())
                         .bind(question)
                         .execute(&mut *tx)
@@ -361,7 +361,7 @@ impl AssignmentStore for Store {
         }
         if !write.ops.is_empty() {
             sqlx::query(
-                "UPDATE submissions SET updated_at = ?, amended = CASE WHEN submitted_version > 0 THEN 1 ELSE 0 END WHERE id = ?",
+                "UPDATE submissions SET updated_at = $1, amended = CASE WHEN submitted_version > 0 THEN 1 ELSE 0 END WHERE id = $2",
             )
             .bind(&now)
             .bind(submission_id.get())
@@ -384,7 +384,7 @@ impl AssignmentStore for Store {
         submission_id: SubmissionId,
     ) -> Result<Vec<SubmittedVersion>, StoreError> {
         let rows = sqlx::query(
-            "SELECT version, answers, submitted_at, submitted_by FROM submission_versions WHERE submission_id = ? ORDER BY version",
+            "SELECT version, answers, submitted_at, submitted_by FROM submission_versions WHERE submission_id = $1 ORDER BY version",
         )
         .bind(submission_id.get())
         .fetch_all(&self.pool)
@@ -407,7 +407,7 @@ impl AssignmentStore for Store {
         person: &PersonId,
     ) -> Result<Option<ConversationState>, StoreError> {
         let row = sqlx::query(
-            "SELECT submission_id, cursor, active FROM conversations WHERE person_id = ?",
+            "SELECT submission_id, cursor, active FROM conversations WHERE person_id = $1",
         )
         .bind(person.to_string())
         .fetch_optional(&self.pool)
@@ -446,10 +446,10 @@ impl AssignmentStore for Store {
 
 /// The answers of a submission, as this transaction sees them.
 async fn read_answers(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     submission: SubmissionId,
 ) -> Result<Answers, StoreError> {
-    let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = ?")
+    let rows = sqlx::query("SELECT question_id, value FROM answers WHERE submission_id = $1")
         .bind(submission.get())
         .fetch_all(&mut *tx)
         .await
@@ -464,15 +464,15 @@ async fn read_answers(
 
 /// Records the answers as they stand in this transaction as the next submitted version.
 async fn record_version(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     submission: SubmissionId,
     by: &PersonId,
     now: &str,
 ) -> Result<SubmittedVersion, StoreError> {
     let answers = read_answers(tx, submission).await?;
     let version: i64 = sqlx::query(
-        "UPDATE submissions SET submitted_version = submitted_version + 1, amended = 0, submitted_at = ?, updated_at = ?
-         WHERE id = ? RETURNING submitted_version",
+        "UPDATE submissions SET submitted_version = submitted_version + 1, amended = 0, submitted_at = $1, updated_at = $2
+         WHERE id = $3 RETURNING submitted_version",
     )
     .bind(now)
     .bind(now)
@@ -481,7 +481,7 @@ async fn record_version(
     .await
     .map_err(db_err("submitting"))?
     .get(0);
-    sqlx::query("INSERT INTO submission_versions (submission_id, version, answers, submitted_at, submitted_by) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO submission_versions (submission_id, version, answers, submitted_at, submitted_by) VALUES ($1, $2, $3, $4, $5)")
         .bind(submission.get())
         .bind(version)
         .bind(serde_json::to_string(&answers).map_err(json_err)?)
@@ -499,14 +499,14 @@ async fn record_version(
 }
 
 async fn upsert_conversation(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     person: &PersonId,
     state: &ConversationState,
     message: Option<MessageId>,
     now: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO conversations (person_id, submission_id, cursor, active, updated_at, last_message) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO conversations (person_id, submission_id, cursor, active, updated_at, last_message) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (person_id) DO UPDATE SET
            submission_id = excluded.submission_id, cursor = excluded.cursor,
            active = excluded.active, updated_at = excluded.updated_at,

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, db_err, json_err, time, ts};
 use crate::domain::ids::MeetingId;
@@ -14,7 +14,7 @@ use crate::domain::meetings::reminders::StepState;
 use crate::domain::people::PersonId;
 use crate::domain::ports::{MeetingStore, StepRecord, StoreError};
 
-fn meeting_from(r: &SqliteRow) -> Result<Meeting, StoreError> {
+fn meeting_from(r: &AnyRow) -> Result<Meeting, StoreError> {
     Ok(Meeting {
         id: MeetingId::new(r.get("id")),
         name: r.get("name"),
@@ -30,26 +30,26 @@ fn meeting_from(r: &SqliteRow) -> Result<Meeting, StoreError> {
 
 /// The meeting's setup: its own columns, its regions and its organizers.
 async fn write_setup(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: MeetingId,
     setup: &MeetingSetup,
 ) -> Result<(), StoreError> {
     let policy = serde_json::to_string(&setup.policy).map_err(json_err)?;
-    sqlx::query("UPDATE meetings SET channel_id = ?, policy = ? WHERE id = ?")
+    sqlx::query("UPDATE meetings SET channel_id = $1, policy = $2 WHERE id = $3")
         .bind(&setup.channel)
         .bind(policy)
         .bind(id.get())
         .execute(&mut *tx)
         .await
         .map_err(db_err("saving meeting setup"))?;
-    sqlx::query("DELETE FROM meeting_regions WHERE meeting_id = ?")
+    sqlx::query("DELETE FROM meeting_regions WHERE meeting_id = $1")
         .bind(id.get())
         .execute(&mut *tx)
         .await
         .map_err(db_err("saving meeting regions"))?;
     for (key, name) in &setup.regions {
         sqlx::query(
-            "INSERT INTO meeting_regions (meeting_id, region_key, region_name) VALUES (?, ?, ?)",
+            "INSERT INTO meeting_regions (meeting_id, region_key, region_name) VALUES ($1, $2, $3)",
         )
         .bind(id.get())
         .bind(key)
@@ -58,13 +58,13 @@ async fn write_setup(
         .await
         .map_err(db_err("saving meeting regions"))?;
     }
-    sqlx::query("DELETE FROM meeting_organizers WHERE meeting_id = ?")
+    sqlx::query("DELETE FROM meeting_organizers WHERE meeting_id = $1")
         .bind(id.get())
         .execute(&mut *tx)
         .await
         .map_err(db_err("saving meeting organizers"))?;
     for person in &setup.organizers {
-        sqlx::query("INSERT INTO meeting_organizers (meeting_id, person_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO meeting_organizers (meeting_id, person_id) VALUES ($1, $2)")
             .bind(id.get())
             .bind(person.to_string())
             .execute(&mut *tx)
@@ -77,12 +77,12 @@ async fn write_setup(
 /// Replaces the pending (and expired) rungs with this schedule; rungs already sent or
 /// merged stay, so nobody gets the same rung twice.
 async fn write_schedule(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: MeetingId,
     steps: &[(Step, DateTime<Utc>)],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "DELETE FROM reminder_steps WHERE meeting_id = ? AND state IN ('pending', 'expired')",
+        "DELETE FROM reminder_steps WHERE meeting_id = $1 AND state IN ('pending', 'expired')",
     )
     .bind(id.get())
     .execute(&mut *tx)
@@ -90,8 +90,9 @@ async fn write_schedule(
     .map_err(db_err("replacing schedule"))?;
     for (step, due) in steps {
         sqlx::query(
-            "INSERT OR IGNORE INTO reminder_steps (meeting_id, step, audience, due_at, state)
-             VALUES (?, ?, ?, ?, 'pending')",
+            "INSERT INTO reminder_steps (meeting_id, step, audience, due_at, state)
+             VALUES ($1, $2, $3, $4, 'pending')
+             ON CONFLICT DO NOTHING",
         )
         .bind(id.get())
         .bind(&step.key)
@@ -115,7 +116,7 @@ impl MeetingStore for Store {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO meetings (name, fiscal_year, form_id, form_version, deadline, meeting_date, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&m.name)
         .bind(m.fiscal_year)
@@ -144,7 +145,7 @@ impl MeetingStore for Store {
         schedule: &[(Step, DateTime<Utc>)],
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE meetings SET name = ?, fiscal_year = ?, form_id = ?, form_version = ?, deadline = ?, meeting_date = ? WHERE id = ?")
+        sqlx::query("UPDATE meetings SET name = $1, fiscal_year = $2, form_id = $3, form_version = $4, deadline = $5, meeting_date = $6 WHERE id = $7")
             .bind(&m.name)
             .bind(m.fiscal_year)
             .bind(&m.form_id)
@@ -161,7 +162,7 @@ impl MeetingStore for Store {
     }
 
     async fn meeting(&self, id: MeetingId) -> Result<Option<Meeting>, StoreError> {
-        let row = sqlx::query("SELECT * FROM meetings WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM meetings WHERE id = $1")
             .bind(id.get())
             .fetch_optional(&self.pool)
             .await
@@ -178,7 +179,7 @@ impl MeetingStore for Store {
     }
 
     async fn meeting_setup(&self, id: MeetingId) -> Result<MeetingSetup, StoreError> {
-        let row = sqlx::query("SELECT channel_id, policy FROM meetings WHERE id = ?")
+        let row = sqlx::query("SELECT channel_id, policy FROM meetings WHERE id = $1")
             .bind(id.get())
             .fetch_optional(&self.pool)
             .await
@@ -189,7 +190,7 @@ impl MeetingStore for Store {
             None => Policy::default(),
         };
         let regions = sqlx::query(
-            "SELECT region_key, region_name FROM meeting_regions WHERE meeting_id = ? ORDER BY region_key",
+            "SELECT region_key, region_name FROM meeting_regions WHERE meeting_id = $1 ORDER BY region_key",
         )
         .bind(id.get())
         .fetch_all(&self.pool)
@@ -199,7 +200,7 @@ impl MeetingStore for Store {
         .map(|r| (r.get("region_key"), r.get("region_name")))
         .collect();
         let organizers = sqlx::query(
-            "SELECT person_id FROM meeting_organizers WHERE meeting_id = ? ORDER BY person_id",
+            "SELECT person_id FROM meeting_organizers WHERE meeting_id = $1 ORDER BY person_id",
         )
         .bind(id.get())
         .fetch_all(&self.pool)
@@ -222,7 +223,7 @@ impl MeetingStore for Store {
 
     async fn schedule(&self, id: MeetingId) -> Result<Vec<StepRecord>, StoreError> {
         sqlx::query(
-            "SELECT step, audience, due_at, state FROM reminder_steps WHERE meeting_id = ?
+            "SELECT step, audience, due_at, state FROM reminder_steps WHERE meeting_id = $1
              ORDER BY due_at, step",
         )
         .bind(id.get())

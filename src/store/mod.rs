@@ -1,33 +1,92 @@
-//! SQLite through sqlx: the durable truth. All SQL of nimo lives under this module.
+//! The durable truth, through sqlx: SQLite (one file, the default) or PostgreSQL (several
+//! processes on several machines). All SQL of nimo lives under this module, and it is the
+//! same SQL on both engines (sqlx's `Any` driver; `$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`), so both mean the same by construction and the tests run on both. What
+//! differs is confined to here: the migrations (`migrations/sqlite`, `migrations/postgres`),
+//! how a write transaction takes the write lock (`write`), and the lease (`lease.rs`).
 
 mod assignments;
 mod documents;
+pub mod lease;
 mod meetings;
+mod nodes;
 mod pages;
 mod reminders;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AnyPool, Executor};
+use sqlx::any::AnyPoolOptions;
 
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ports::StoreError;
 
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine of `sqlite:…`, `postgres://…` or `postgresql://…`.
+    pub fn of(url: &str) -> Option<Engine> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The URL of an SQLite file, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    // sqlx percent-decodes the file name; '%', '?' and '#' must not be read as syntax.
+    let mut name = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => name.push_str("%25"),
+            '?' => name.push_str("%3F"),
+            '#' => name.push_str("%23"),
+            c => name.push(c),
+        }
+    }
+    format!("sqlite://{name}?mode=rwc")
+}
+
+/// A URL with its password hidden, for logs and `nimo status`.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// The database. Times it records (answers, submissions) come from its clock.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
+    url: Arc<str>,
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,49 +113,88 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// One key for every write transaction on PostgreSQL (see `Store::write`); the lease uses
+/// another (`lease::LEADER_KEY`).
+const WRITE_LOCK_KEY: i64 = 0x6e69_6d6f_0000_0001;
+
 impl Store {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed) the SQLite database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::new(format!("creating {}", dir.display()), e))?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(db_err("opening database"))?;
-        Self::migrate(pool).await
+        Self::connect(&sqlite_url(path)).await
     }
 
-    /// A private in-memory database (tests, benchmarks).
+    /// Opens the database a URL names (`sqlite://FILE` or `postgres://…`) and applies
+    /// pending migrations. Several processes may do this at once: migrations take a lock.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = Engine::of(url).ok_or_else(|| {
+            StoreError::msg("the database URL must start with sqlite:// or postgres://")
+        })?;
+        let pool = match engine {
+            Engine::Sqlite => AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the writer; NORMAL is durable with
+                        // WAL at every checkpoint; writers wait for each other up to 10 s.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await
+                        .map(|_| ())
+                    })
+                })
+                .connect(url)
+                .await
+                .map_err(db_err("opening database"))?,
+            Engine::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await
+                .map_err(db_err("connecting to PostgreSQL"))?,
+        };
+        Self::migrate(pool, engine, url).await
+    }
+
+    /// A private in-memory SQLite database (tests, benchmarks).
     pub async fn in_memory() -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")
-            .map_err(db_err("in-memory options"))?
-            .foreign_keys(true);
+        sqlx::any::install_default_drivers();
         // One connection: every connection to :memory: is a different database.
-        let pool = SqlitePoolOptions::new()
+        let url = "sqlite::memory:";
+        let pool = AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON;")
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .connect(url)
             .await
             .map_err(db_err("opening in-memory database"))?;
-        Self::migrate(pool).await
+        Self::migrate(pool, Engine::Sqlite, url).await
     }
 
-    async fn migrate(pool: SqlitePool) -> Result<Store, StoreError> {
-        sqlx::migrate!("./migrations")
+    async fn migrate(pool: AnyPool, engine: Engine, url: &str) -> Result<Store, StoreError> {
+        let migrator = match engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
             .run(&pool)
             .await
             .map_err(|e| StoreError::new("applying migrations", e))?;
         Ok(Store {
             pool,
+            engine,
+            url: url.into(),
             clock: Arc::new(SystemClock),
         })
     }
@@ -107,21 +205,47 @@ impl Store {
         self
     }
 
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The URL it was opened with (the password included: never log it, see `redacted`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub(crate) fn now(&self) -> String {
         self.clock.now().to_rfc3339()
     }
 
-    /// A write transaction that takes SQLite's write lock up front. A plain (deferred)
-    /// `BEGIN` reads first and upgrades later; when another connection wrote in between,
-    /// the upgrade fails at once with "database is locked" and the busy timeout does not
-    /// help. Taking the lock at BEGIN makes concurrent writers queue instead.
-    pub(crate) async fn write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err("begin"))
+    /// A write transaction holding the database's write lock from its first statement, so
+    /// that what it reads is what it changes, whoever else writes (another person of the
+    /// region, another terminal, another process on another machine): every
+    /// read-modify-write in this module is atomic in the database.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` (a deferred `BEGIN` would read first and fail to upgrade
+    /// with "database is locked" when another connection wrote in between). PostgreSQL: a
+    /// transaction-scoped advisory lock, released at commit or rollback, the same for every
+    /// writer of every process — so writers queue exactly as on SQLite, generations are
+    /// committed in the order they are numbered, and no statement needs a dialect of its
+    /// own.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.engine {
+            Engine::Sqlite => self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(db_err("begin")),
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("taking the write lock"))?;
+                Ok(tx)
+            }
+        }
     }
 
     pub async fn close(&self) {

@@ -20,7 +20,7 @@ fn new_token() -> String {
 impl PageStore for Store {
     async fn save_page(&self, kind: &str, payload: &str) -> Result<String, StoreError> {
         let token = new_token();
-        sqlx::query("INSERT INTO pages (token, kind, payload, created_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO pages (token, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&token)
             .bind(kind)
             .bind(payload)
@@ -32,7 +32,7 @@ impl PageStore for Store {
     }
 
     async fn load_page(&self, token: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row = sqlx::query("SELECT kind, payload FROM pages WHERE token = ?")
+        let row = sqlx::query("SELECT kind, payload FROM pages WHERE token = $1")
             .bind(token)
             .fetch_optional(&self.pool)
             .await
@@ -42,7 +42,7 @@ impl PageStore for Store {
 
     async fn forget_pages_older_than(&self, days: i64) -> Result<u64, StoreError> {
         let cutoff = (self.clock.now() - chrono::Duration::days(days)).to_rfc3339();
-        let done = sqlx::query("DELETE FROM pages WHERE created_at < ?")
+        let done = sqlx::query("DELETE FROM pages WHERE created_at < $1")
             .bind(cutoff)
             .execute(&self.pool)
             .await

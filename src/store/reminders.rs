@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Store, db_err, json_err, time, ts};
 use crate::domain::ids::{DeliveryId, MeetingId};
@@ -14,7 +14,7 @@ use crate::domain::ports::{
     Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore, StoreError,
 };
 
-fn delivery_from(r: &SqliteRow) -> Result<Delivery, StoreError> {
+fn delivery_from(r: &AnyRow) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         id: DeliveryId::new(r.get("id")),
         meeting_id: MeetingId::new(r.get("meeting_id")),
@@ -35,7 +35,7 @@ fn delivery_from(r: &SqliteRow) -> Result<Delivery, StoreError> {
 }
 
 async fn insert_deliveries(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     deliveries: &[NewDelivery],
     now: &str,
 ) -> Result<usize, StoreError> {
@@ -43,9 +43,10 @@ async fn insert_deliveries(
     for d in deliveries {
         let notice = serde_json::to_string(&d.notice).map_err(json_err)?;
         added += sqlx::query(
-            "INSERT OR IGNORE INTO deliveries
+            "INSERT INTO deliveries
                (meeting_id, step, recipient, region_key, notice, nonce, state, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)
+             ON CONFLICT DO NOTHING",
         )
         .bind(d.meeting_id.get())
         .bind(&d.step)
@@ -73,9 +74,9 @@ impl ReminderStore for Store {
     ) -> Result<Vec<DueStep>, StoreError> {
         let mut tx = self.write().await?;
         let rows = sqlx::query(
-            "UPDATE reminder_steps SET claimed_by = ?1, claim_until = ?2
-             WHERE state = 'pending' AND due_at <= ?3
-               AND (claim_until IS NULL OR claim_until < ?3)
+            "UPDATE reminder_steps SET claimed_by = $1, claim_until = $2
+             WHERE state = 'pending' AND due_at <= $3
+               AND (claim_until IS NULL OR claim_until < $3)
              RETURNING meeting_id, step, audience, due_at",
         )
         .bind(worker)
@@ -108,8 +109,8 @@ impl ReminderStore for Store {
         let now = ts(self.clock.now());
         for (step, state) in settled {
             let changed = sqlx::query(
-                "UPDATE reminder_steps SET state = ?, settled_at = ?, claimed_by = NULL, claim_until = NULL
-                 WHERE meeting_id = ? AND step = ? AND state = 'pending' AND claimed_by = ?",
+                "UPDATE reminder_steps SET state = $1, settled_at = $2, claimed_by = NULL, claim_until = NULL
+                 WHERE meeting_id = $3 AND step = $4 AND state = 'pending' AND claimed_by = $5",
             )
             .bind(state.as_str())
             .bind(&now)
@@ -154,14 +155,14 @@ impl ReminderStore for Store {
         };
         let mut tx = self.write().await?;
         let rows = sqlx::query(
-            "UPDATE deliveries SET state = 'sending', claimed_by = ?1, claim_until = ?2,
+            "UPDATE deliveries SET state = 'sending', claimed_by = $1, claim_until = $2,
                     attempts = attempts + 1
              WHERE id IN (
                  SELECT id FROM deliveries
-                 WHERE ((state = 'pending' AND next_attempt_at <= ?3)
-                        OR (state = 'sending' AND claim_until < ?3))
-                   AND recipient LIKE ?5
-                 ORDER BY id LIMIT ?4)
+                 WHERE ((state = 'pending' AND next_attempt_at <= $3)
+                        OR (state = 'sending' AND claim_until < $3))
+                   AND recipient LIKE $5
+                 ORDER BY id LIMIT $4)
              RETURNING *",
         )
         .bind(worker)
@@ -196,10 +197,10 @@ impl ReminderStore for Store {
             }
         };
         let changed = sqlx::query(
-            "UPDATE deliveries SET state = ?, next_attempt_at = ?, via = COALESCE(?, via), error = ?,
-                    sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+            "UPDATE deliveries SET state = $1, next_attempt_at = $2, via = COALESCE($3, via), error = $4,
+                    sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END,
                     claimed_by = NULL, claim_until = NULL
-             WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+             WHERE id = $7 AND state = 'sending' AND claimed_by = $8",
         )
         .bind(state)
         .bind(next)
@@ -223,7 +224,7 @@ impl ReminderStore for Store {
     }
 
     async fn deliveries(&self, meeting_id: MeetingId) -> Result<Vec<Delivery>, StoreError> {
-        sqlx::query("SELECT * FROM deliveries WHERE meeting_id = ? ORDER BY id")
+        sqlx::query("SELECT * FROM deliveries WHERE meeting_id = $1 ORDER BY id")
             .bind(meeting_id.get())
             .fetch_all(&self.pool)
             .await
@@ -240,7 +241,7 @@ impl ReminderStore for Store {
                  UNION ALL
                  SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'
                  UNION ALL
-                 SELECT min(claim_until) FROM deliveries WHERE state = 'sending')",
+                 SELECT min(claim_until) FROM deliveries WHERE state = 'sending') AS due",
         )
         .fetch_one(&self.pool)
         .await

@@ -29,6 +29,7 @@ pub fn config(dir: &Path) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
         lexicon_dir: None,
+        database_url: None,
     }
 }
 

@@ -112,6 +112,11 @@ pub struct Library {
     /// directory after every change.
     figures: RwLock<Arc<Vec<FigureRecord>>>,
     publishing: Publishing,
+    /// One change of the index at a time in this process (ingest, publish, remove, and
+    /// following other processes' changes), so the generation it records only grows.
+    index_writes: tokio::sync::Mutex<()>,
+    /// The store generation the directory and figures were last read at.
+    seen_generation: std::sync::atomic::AtomicU64,
 }
 
 /// Group commit for `publish`. A tantivy commit costs tens of milliseconds (it syncs to
@@ -149,6 +154,8 @@ impl Library {
             directory: RwLock::new(Arc::default()),
             figures: RwLock::new(Arc::default()),
             publishing: Publishing::default(),
+            index_writes: tokio::sync::Mutex::new(()),
+            seen_generation: std::sync::atomic::AtomicU64::new(0),
         };
         library.ensure_index_current().await?;
         library.refresh_directory().await?;
@@ -181,6 +188,7 @@ impl Library {
     }
 
     async fn refresh_directory(&self) -> Result<(), AppError> {
+        let generation = self.store.generation().await?;
         let mut regions = self.store.regions().await?;
         let order: HashMap<&str, usize> = self
             .lexicon
@@ -207,7 +215,57 @@ impl Library {
                 .cmp(&(b.region.key(), std::cmp::Reverse(b.fiscal_year)))
         });
         *self.figures.write().expect("figures lock") = Arc::new(figures);
+        self.seen_generation
+            .fetch_max(generation, std::sync::atomic::Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Brings this process up to date with changes other processes made to the database
+    /// (documents ingested or removed, 事前課題 submitted elsewhere): the search index gets
+    /// exactly the documents changed since the generation it reflects, and the region
+    /// directory and figures are read again. Returns the generation now reflected.
+    pub async fn follow(&self) -> Result<u64, AppError> {
+        let current = self.store.generation().await?;
+        if current
+            <= self
+                .seen_generation
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(current);
+        }
+        let applied = {
+            let _writing = self.index_writes.lock().await;
+            let have = self.index.state()?.map_or(0, |s| s.generation);
+            let changes = self.store.changes_since(have).await?;
+            if changes.generation > have {
+                tracing::info!(
+                    from = have,
+                    to = changes.generation,
+                    documents = changes.documents.len(),
+                    removed = changes.removed.len(),
+                    "following the database"
+                );
+                let index = self.index.clone();
+                let generation = changes.generation;
+                tokio::task::spawn_blocking(move || {
+                    index.replace_documents(&changes.documents, &changes.removed, generation)
+                })
+                .await??;
+            }
+            changes.generation.max(have)
+        };
+        self.refresh_directory().await?;
+        Ok(applied)
+    }
+
+    /// The store generation this process's search index reflects.
+    pub fn index_generation(&self) -> Result<u64, AppError> {
+        Ok(self.index.state()?.map_or(0, |s| s.generation))
+    }
+
+    /// The database's generation (it grows with every change of documents).
+    pub async fn store_generation(&self) -> Result<u64, AppError> {
+        Ok(self.store.generation().await?)
     }
 
     /// Every region's basic figures, newest document first within a region.
@@ -418,10 +476,33 @@ impl Library {
     /// Store first (the truth), then the index; a crash in between is repaired at the next
     /// start because the index then lags the store's generation.
     async fn commit_batch(&self, batch: Vec<SourcedDocument>) -> Result<(), AppError> {
+        let _writing = self.index_writes.lock().await;
+        let have = self.index_generation()?;
         let generation = self.store.replace_documents(&batch).await?;
         let documents: Vec<Document> = batch.into_iter().map(|s| s.document).collect();
+        self.index_change(have, generation, documents, Vec::new())
+            .await
+    }
+
+    /// Applies a change this process just wrote to the store (at `generation`) to the
+    /// index that reflected `have` before it. When another process wrote in between, its
+    /// changes are read from the store and applied with ours, so the generation the index
+    /// records always means "everything up to here".
+    async fn index_change(
+        &self,
+        have: u64,
+        generation: u64,
+        documents: Vec<Document>,
+        removed: Vec<String>,
+    ) -> Result<(), AppError> {
+        let (documents, removed, generation) = if have + 1 == generation {
+            (documents, removed, generation)
+        } else {
+            let changes = self.store.changes_since(have).await?;
+            (changes.documents, changes.removed, changes.generation)
+        };
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.replace_documents(&documents, &[], generation))
+        tokio::task::spawn_blocking(move || index.replace_documents(&documents, &removed, generation))
             .await??;
         Ok(())
     }
@@ -478,11 +559,11 @@ impl Library {
 
     /// Removes documents by id (file name).
     pub async fn remove(&self, ids: &[String]) -> Result<(), AppError> {
+        let _writing = self.index_writes.lock().await;
+        let have = self.index_generation()?;
         let generation = self.store.remove_documents(ids).await?;
-        let index = self.index.clone();
-        let ids = ids.to_vec();
-        tokio::task::spawn_blocking(move || index.replace_documents(&[], &ids, generation))
-            .await??;
+        self.index_change(have, generation, Vec::new(), ids.to_vec())
+            .await?;
         self.refresh_directory().await
     }
 

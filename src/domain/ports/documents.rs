@@ -57,6 +57,18 @@ pub trait DocumentStore: Send + Sync {
     async fn figures(&self) -> Result<Vec<FigureRecord>, StoreError>;
     /// Increases with every change.
     async fn generation(&self) -> Result<u64, StoreError>;
+    /// What changed after `generation`: the documents written since (whole) and the ids
+    /// removed since, as of the returned generation. A process following the database
+    /// applies these to its own search index.
+    async fn changes_since(&self, generation: u64) -> Result<DocumentChanges, StoreError>;
+}
+
+/// Documents written and removed after some generation (`DocumentStore::changes_since`).
+#[derive(Debug, Clone, Default)]
+pub struct DocumentChanges {
+    pub generation: u64,
+    pub documents: Vec<Document>,
+    pub removed: Vec<String>,
 }
 
 /// Saved state behind a "next page" button: what was asked, so the button works after a

@@ -10,8 +10,11 @@
 //! - `reminders`: claiming due rungs, the outbox of deliveries
 //! - `courier`: sending a notice to a person or a channel
 //! - `files`: reading PDF, Excel, Word and text files into text
+//! - `cluster`: the leader's lease and each process's record, for several processes on
+//!   one database
 
 mod assignments;
+mod cluster;
 mod courier;
 mod documents;
 mod files;
@@ -23,8 +26,10 @@ pub use assignments::{
     AssignmentStore, ConversationState, FormSaved, MessageId, Submission, SubmittedVersion,
     TurnDone, TurnState, TurnWrite,
 };
+pub use cluster::{ClusterStore, Lease, LeaseRecord, NodeRecord, NodeRole};
 pub use courier::{Courier, DeliveryError};
-pub use documents::{DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument};
+pub use documents::{
+    DocumentChanges, DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument};
 pub use files::{FileReader, ReadFailure, ReadFile};
 pub use index::{IndexState, PassageIndex};
 pub use meetings::{MeetingStore, StepRecord};

@@ -1,0 +1,264 @@
+//! Several nimo processes on one database: one leads (serves Discord, runs the reminder
+//! scheduler), the others stand by, keep their search index current and take over when
+//! the leader dies. Also what `nimo status` reports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use super::AppError;
+use super::library::Library;
+use crate::domain::clock::Clock;
+use crate::domain::meetings::reminders::{Notice, Reach};
+use crate::domain::people::PersonId;
+use crate::domain::ports::{
+    ClusterStore, Courier, DeliveryError, Lease, LeaseRecord, NodeRecord, NodeRole,
+};
+
+/// How often every process applies other processes' changes to its index and records
+/// itself.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+/// How often a standby asks for the lease.
+pub const CAMPAIGN_EVERY: Duration = Duration::from_secs(2);
+
+/// This process among the processes sharing the database.
+pub struct Cluster {
+    lease: Arc<dyn Lease>,
+    store: Arc<dyn ClusterStore>,
+    library: Arc<Library>,
+    /// Wall time: leases and heartbeats are about real time even when tests move the
+    /// clock of reminders by hand.
+    wall: Arc<dyn Clock>,
+    me: NodeRecord,
+    leading: watch::Sender<bool>,
+    /// The database, as the operator named it (password hidden).
+    database: String,
+}
+
+/// What `nimo status` shows.
+#[derive(Debug, Clone)]
+pub struct ClusterStatus {
+    pub database: String,
+    pub lease: Option<LeaseRecord>,
+    pub nodes: Vec<NodeRecord>,
+    /// The database's generation (grows with every change of documents).
+    pub store_generation: u64,
+    /// This process's index.
+    pub index_generation: u64,
+    /// The earliest reminder work due and still waiting.
+    pub oldest_overdue: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+impl Cluster {
+    /// `lease` gives the lease for this process's name.
+    pub fn new(
+        lease: impl FnOnce(&str) -> Arc<dyn Lease>,
+        store: Arc<dyn ClusterStore>,
+        library: Arc<Library>,
+        wall: Arc<dyn Clock>,
+        database: String,
+    ) -> Cluster {
+        let now = wall.now();
+        let host = host_name();
+        let pid = std::process::id();
+        let id = format!("{host}:{pid}:{}", now.timestamp_millis());
+        Cluster {
+            lease: lease(&id),
+            store,
+            library,
+            me: NodeRecord {
+                id,
+                host,
+                pid,
+                role: NodeRole::Standby,
+                index_generation: 0,
+                started_at: now,
+                seen_at: now,
+            },
+            wall,
+            leading: watch::channel(false).0,
+            database,
+        }
+    }
+
+    /// This process's name in the lease and in `nimo status`.
+    pub fn id(&self) -> &str {
+        &self.me.id
+    }
+
+    /// Whether this process leads right now (checked before every reminder sent).
+    pub fn is_leader(&self) -> bool {
+        *self.leading.borrow()
+    }
+
+    /// Waits until this process holds the lease, asking every `CAMPAIGN_EVERY`.
+    pub async fn campaign(&self) {
+        loop {
+            match self.lease.try_acquire().await {
+                Ok(true) => {
+                    tracing::info!(node = %self.me.id, "this process now leads");
+                    self.leading.send_replace(true);
+                    self.heartbeat().await;
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %error_chain(&e), "asking for the lease failed"),
+            }
+            tokio::time::sleep(CAMPAIGN_EVERY).await;
+        }
+    }
+
+    /// Keeps the lease while it can be proved; returns as soon as it cannot (having
+    /// marked this process as no longer leading first).
+    pub async fn hold(&self) {
+        let mut last_proof = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(self.lease.renew_every()).await;
+            match self.lease.renew().await {
+                Ok(true) => last_proof = tokio::time::Instant::now(),
+                Ok(false) => {
+                    tracing::error!("the lease was lost; this process stops leading");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %error_chain(&e), "renewing the lease failed");
+                    if last_proof.elapsed() >= self.lease.trust_for() {
+                        tracing::error!(
+                            "the lease could not be proved in time; this process stops leading"
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        self.leading.send_replace(false);
+        self.heartbeat().await;
+    }
+
+    /// Gives the lease up (a clean stop).
+    pub async fn step_down(&self) {
+        self.leading.send_replace(false);
+        self.lease.release().await;
+    }
+
+    /// Keeps this process's index and directory current with the database and records
+    /// this process, every `FOLLOW_EVERY`, until `stop`.
+    pub async fn follow(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if let Err(e) = self.library.follow().await {
+                tracing::warn!(error = %e.chain(), "following the database failed");
+            }
+            self.heartbeat().await;
+            tokio::select! {
+                _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+                _ = stop.changed() => {
+                    let mut me = self.me.clone();
+                    me.role = NodeRole::Stopped;
+                    me.seen_at = self.wall.now();
+                    let _ = self.store.heartbeat(&me).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn heartbeat(&self) {
+        let mut me = self.me.clone();
+        me.role = if self.is_leader() {
+            NodeRole::Leader
+        } else {
+            NodeRole::Standby
+        };
+        me.index_generation = self.library.index_generation().unwrap_or(0);
+        me.seen_at = self.wall.now();
+        if let Err(e) = self.store.heartbeat(&me).await {
+            tracing::warn!(error = %error_chain(&e), "recording this process failed");
+        }
+    }
+
+    /// Who leads, every process and its index, and how far reminders lag.
+    pub async fn status(&self) -> Result<ClusterStatus, AppError> {
+        let now = self.wall.now();
+        Ok(ClusterStatus {
+            database: self.database.clone(),
+            lease: self.store.lease_record().await?,
+            nodes: self.store.nodes().await?,
+            store_generation: self.library.store_generation().await?,
+            index_generation: self.library.index_generation()?,
+            oldest_overdue: self.store.oldest_overdue(now).await?,
+            now,
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The machine's name, for telling processes apart.
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// A courier that sends only while this process leads: a leader that has lost its lease
+/// stops sending at once. What it refuses is retried later (by whoever leads then), with
+/// the same nonce.
+pub struct LeaderOnly {
+    pub inner: Arc<dyn Courier>,
+    pub cluster: Arc<Cluster>,
+}
+
+impl LeaderOnly {
+    fn check(&self) -> Result<(), DeliveryError> {
+        if self.cluster.is_leader() {
+            Ok(())
+        } else {
+            Err(DeliveryError::Transient(
+                "this process no longer leads".into(),
+            ))
+        }
+    }
+}
+
+#[async_trait]
+impl Courier for LeaderOnly {
+    fn reach(&self) -> Reach {
+        self.inner.reach()
+    }
+
+    async fn to_person(
+        &self,
+        person: &PersonId,
+        notice: &Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError> {
+        self.check()?;
+        self.inner.to_person(person, notice, nonce).await
+    }
+
+    async fn to_channel(
+        &self,
+        channel: &str,
+        notice: &Notice,
+        nonce: &str,
+    ) -> Result<(), DeliveryError> {
+        self.check()?;
+        self.inner.to_channel(channel, notice, nonce).await
+    }
+}
