@@ -183,6 +183,43 @@ async fn wire(
     })
 }
 
+/// Why `migrate_to` copied nothing.
+#[derive(Debug)]
+pub enum MigrateError {
+    /// The target is neither `postgres://…` nor `sqlite://…`.
+    BadUrl,
+    /// The target holds data already.
+    TargetNotEmpty {
+        table: &'static str,
+        rows: u64,
+    },
+    Failed(AppError),
+}
+
+/// Copies the database `config` names into the (empty) database at `target`, creating its
+/// tables; returns every table's row count on both sides.
+pub async fn migrate_to(
+    config: &Config,
+    target: &str,
+) -> Result<Vec<crate::store::copy::CopiedTable>, MigrateError> {
+    use crate::store::copy::{CopyError, copy_all};
+    if crate::store::Engine::of(target).is_none() {
+        return Err(MigrateError::BadUrl);
+    }
+    let failed = |e: crate::domain::ports::StoreError| MigrateError::Failed(e.into());
+    let source = Store::connect(&config.database_url())
+        .await
+        .map_err(failed)?;
+    let to = Store::connect(target).await.map_err(failed)?;
+    let copied = copy_all(&source, &to).await;
+    source.close().await;
+    to.close().await;
+    copied.map_err(|e| match e {
+        CopyError::TargetNotEmpty { table, rows } => MigrateError::TargetNotEmpty { table, rows },
+        CopyError::Store(e) => failed(e),
+    })
+}
+
 /// How often the reminder scheduler looks at the schedule at the least (it also wakes
 /// for the next thing due).
 pub const SCHEDULER_IDLE: Duration = Duration::from_secs(30);
@@ -194,5 +231,20 @@ pub async fn start_bot(
     config: BotConfig,
     scheduler: Option<Duration>,
 ) -> Result<RunningBot, StartError> {
-    discord::start(config, opened.app.clone(), scheduler).await
+    discord::start(config, opened.app.clone(), scheduler, None).await
+}
+
+/// Connects the Discord bot of the process that leads (it holds the lease): it runs the
+/// reminder scheduler, which sends only while this process still leads.
+pub async fn start_leading_bot(
+    opened: &Opened,
+    config: BotConfig,
+) -> Result<RunningBot, StartError> {
+    discord::start(
+        config,
+        opened.app.clone(),
+        Some(SCHEDULER_IDLE),
+        Some(opened.app.cluster.clone()),
+    )
+    .await
 }

@@ -109,8 +109,19 @@ pub enum Command {
         #[arg(long = "as")]
         as_person: Option<String>,
     },
-    /// Discord ボットとして動かす（DISCORD_TOKEN があるときの既定）
+    /// Discord ボットとして動かす（DISCORD_TOKEN があるときの既定）。同じデータベースで複数起動すると 1 つがリーダー、ほかは待機
     Bot,
+    /// 稼働状況：どのプロセスがリーダーか、索引とリマインダーの遅れ（リーダーがいなければ終了コード 1）
+    Status {
+        /// JSON で出力する
+        #[arg(long)]
+        json: bool,
+    },
+    /// このデータベースの内容を別のデータベース（空の PostgreSQL など）へ移し、件数で確かめる
+    MigrateTo {
+        /// 移行先の URL（例: postgres://nimo@db.example/nimo）
+        url: String,
+    },
     /// 事前課題のフォーム：一覧、TOML ファイルから新しい版を登録
     #[command(subcommand)]
     Form(FormCommand),
@@ -307,6 +318,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Inspect { path } = command {
         return commands::inspect::run(&config, path);
     }
+    if let Command::MigrateTo { url } = command {
+        return commands::migrate::run(&config, url, &mut std::io::stdout().lock()).await;
+    }
     let opened = crate::setup::open(&config).await?;
     let app = &opened.app;
     let mut stdout = std::io::stdout().lock();
@@ -345,7 +359,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Form(cmd) => commands::form::run(app, cmd, &mut stdout).await,
         Command::Meeting(cmd) => commands::meeting::run(app, cmd, &mut stdout).await,
         Command::People(cmd) => commands::people::run(app, cmd, &mut stdout).await,
-        Command::Inspect { .. } | Command::Bot => unreachable!("handled above"),
+        Command::Status { json } => commands::status::run(app, *json, &mut stdout).await,
+        Command::Inspect { .. } | Command::Bot | Command::MigrateTo { .. } => {
+            unreachable!("handled above")
+        }
     };
     opened.close().await;
     code

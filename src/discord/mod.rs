@@ -32,6 +32,7 @@ use serenity::all::{ClientBuilder, GatewayIntents, ShardManager};
 use serenity::http::HttpBuilder;
 
 use crate::app::App;
+use crate::app::cluster::{Cluster, LeaderOnly};
 use bot::{Bot, ReadyInfo};
 use courier::DiscordCourier;
 use handler::Handler;
@@ -168,11 +169,13 @@ async fn discover_gateway(rest: &Rest) -> Result<String, StartError> {
 }
 
 /// Connects to Discord and starts answering. With `scheduler`, this process also runs
-/// the reminder scheduler, checking at least that often.
+/// the reminder scheduler, checking at least that often. With `leader`, the scheduler
+/// sends only while that process leads (see `app::cluster`).
 pub async fn start(
     config: BotConfig,
     app: Arc<App>,
     scheduler: Option<Duration>,
+    leader: Option<Arc<Cluster>>,
 ) -> Result<RunningBot, StartError> {
     app.pages.forget_old().await;
     let mut http = HttpBuilder::new(config.token.expose());
@@ -197,7 +200,13 @@ pub async fn start(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let scheduler = scheduler.map(|idle| {
         let reminders = app.reminders.clone();
-        let courier: Arc<dyn crate::domain::ports::Courier> = bot.courier.clone();
+        let mut courier: Arc<dyn crate::domain::ports::Courier> = bot.courier.clone();
+        if let Some(cluster) = leader {
+            courier = Arc::new(LeaderOnly {
+                inner: courier,
+                cluster,
+            });
+        }
         tokio::spawn(async move { reminders.run(courier, idle, stopped).await })
     });
     Ok(RunningBot {

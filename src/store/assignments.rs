@@ -72,14 +72,16 @@ impl AssignmentStore for Store {
                 FormSaved::Conflict
             });
         }
-        sqlx::query("INSERT INTO forms (id, version, definition, loaded_at) VALUES ($1, $2, $3, $4)")
-            .bind(&form.id)
-            .bind(&form.version)
-            .bind(json)
-            .bind(self.now())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err("saving form"))?;
+        sqlx::query(
+            "INSERT INTO forms (id, version, definition, loaded_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&form.id)
+        .bind(&form.version)
+        .bind(json)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err("saving form"))?;
         Ok(FormSaved::New)
     }
 
@@ -350,12 +352,14 @@ impl AssignmentStore for Store {
                     .map_err(db_err("saving answer"))?;
                 }
                 Op::Remove { question } => {
-                    sqlx::query("DELETE FROM answers WHERE submission_id = $1 AND question_id = $2")
-                        .bind(submission_id.get())
-                        .bind(question)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err("removing answer"))?;
+                    sqlx::query(
+                        "DELETE FROM answers WHERE submission_id = $1 AND question_id = $2",
+                    )
+                    .bind(submission_id.get())
+                    .bind(question)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("removing answer"))?;
                 }
             }
         }

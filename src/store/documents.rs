@@ -293,16 +293,15 @@ impl DocumentStore for Store {
             });
         }
         let documents = self.documents_after(Some(generation)).await?;
-        let removed = sqlx::query(
-            "SELECT id FROM removed_documents WHERE generation > $1 ORDER BY id",
-        )
-        .bind(generation as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("reading removed documents"))?
-        .iter()
-        .map(|r| r.get::<String, _>("id"))
-        .collect();
+        let removed =
+            sqlx::query("SELECT id FROM removed_documents WHERE generation > $1 ORDER BY id")
+                .bind(generation as i64)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err("reading removed documents"))?
+                .iter()
+                .map(|r| r.get::<String, _>("id"))
+                .collect();
         Ok(DocumentChanges {
             generation: now,
             documents,

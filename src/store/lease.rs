@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::Mutex;
 
 use super::{Engine, Store, db_err, ts};
@@ -80,9 +80,55 @@ struct RowLease {
     holder: String,
 }
 
+impl RowLease {
+    /// A holder on this machine whose process is gone (killed, crashed) gives its lease
+    /// up at once: SQLite's processes share one machine, so a bot restarted after a crash
+    /// need not wait for the row to expire. Holders are named `host:pid:…` (see
+    /// `app::cluster`).
+    async fn forget_dead_holder(&self) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT holder FROM leases WHERE name = $1")
+            .bind(LEADER)
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(db_err("reading the lease"))?;
+        let Some(holder) = row.map(|r| r.get::<String, _>("holder")) else {
+            return Ok(());
+        };
+        let mut parts = holder.split(':');
+        let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+            return Ok(());
+        };
+        let mine = self.holder.split(':').next();
+        if holder != self.holder
+            && Some(host) == mine
+            && pid.parse::<i32>().is_ok_and(|pid| !process_alive(pid))
+        {
+            tracing::info!(%holder, "the previous leader on this machine is gone; taking over");
+            sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+                .bind(LEADER)
+                .bind(&holder)
+                .execute(&self.store.pool)
+                .await
+                .map_err(db_err("clearing a dead holder's lease"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a process with this id runs on this machine.
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // Signal 0 checks existence only. EPERM means it exists but belongs to someone else.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 #[async_trait]
 impl Lease for RowLease {
     async fn try_acquire(&self) -> Result<bool, StoreError> {
+        self.forget_dead_holder().await?;
         claim_row(&self.store, &self.holder, ROW_TTL).await
     }
 
@@ -209,7 +255,9 @@ impl Lease for AdvisoryLease {
                 // No answer in time: whatever the server thinks, act as if lost. Dropping
                 // the connection makes the server release the lock as soon as it notices.
                 *slot = None;
-                Err(StoreError::msg("proving the lease: no answer from PostgreSQL"))
+                Err(StoreError::msg(
+                    "proving the lease: no answer from PostgreSQL",
+                ))
             }
         }
     }

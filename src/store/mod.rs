@@ -6,6 +6,7 @@
 //! how a write transaction takes the write lock (`write`), and the lease (`lease.rs`).
 
 mod assignments;
+pub mod copy;
 mod documents;
 pub mod lease;
 mod meetings;
@@ -18,8 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::{AnyPool, Executor};
 use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
 
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ports::StoreError;
@@ -170,11 +171,7 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA foreign_keys = ON;")
-                        .await
-                        .map(|_| ())
-                })
+                Box::pin(async move { conn.execute("PRAGMA foreign_keys = ON;").await.map(|_| ()) })
             })
             .connect(url)
             .await

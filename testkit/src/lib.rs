@@ -4,6 +4,6 @@
 
 pub mod fake_discord;
 pub mod gold;
-pub mod postgres;
 pub mod measure;
+pub mod postgres;
 pub mod sheets;

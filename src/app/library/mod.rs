@@ -502,8 +502,10 @@ impl Library {
             (changes.documents, changes.removed, changes.generation)
         };
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.replace_documents(&documents, &removed, generation))
-            .await??;
+        tokio::task::spawn_blocking(move || {
+            index.replace_documents(&documents, &removed, generation)
+        })
+        .await??;
         Ok(())
     }
 

@@ -1,12 +1,28 @@
 //! `nimo bot` (or `nimo` with DISCORD_TOKEN set): the Discord bot, with the reminder
 //! scheduler, until Ctrl-C or until Discord refuses the token.
+//!
+//! Several `nimo bot` processes may share one database (PostgreSQL across machines, or one
+//! SQLite file on one machine). Each keeps its own search index following the database;
+//! exactly one — the holder of the lease — connects to Discord and runs the scheduler. The
+//! others stand by and take over when it dies; a leader that can no longer prove its lease
+//! stops sending at once, disconnects and stands by again.
 
 use std::process::ExitCode;
 
-use crate::discord::{BotConfig, StartError};
-use crate::setup::{self, Config, SCHEDULER_IDLE};
+use crate::discord::{BotConfig, RunningBot, StartError};
+use crate::setup::{self, Config, Opened};
 
 const REFUSED_TOKEN: &str = "Discord が DISCORD_TOKEN を受け付けませんでした。Developer Portal の Bot ページでトークンを確認し（必要なら Reset Token）、設定し直してください。";
+
+/// How a term as the leader ended.
+enum Term {
+    /// Ctrl-C: stop for good.
+    Interrupted,
+    /// The lease could not be proved: stand by again.
+    LeaseLost,
+    /// The Discord connection ended for good.
+    Ended(ExitCode),
+}
 
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let Some(bot_config) = BotConfig::from_env().map_err(anyhow::Error::msg)? else {
@@ -16,29 +32,78 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let opened = setup::open(config).await?;
-    tracing::info!(data_dir = %config.data_dir.display(), passages = opened.app.library.passage_count()?, "starting the Discord bot");
-    // Reminders are sent by the bot: the schedule is in the database, so several bot
-    // processes may run this; each reminder still goes out once.
-    let mut running = match setup::start_bot(&opened, bot_config, Some(SCHEDULER_IDLE)).await {
+    let cluster = opened.app.cluster.clone();
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        node = cluster.id(),
+        passages = opened.app.library.passage_count()?,
+        "starting; standing by until this process holds the lease"
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = {
+        let cluster = cluster.clone();
+        tokio::spawn(async move { cluster.follow(stopped).await })
+    };
+    let code = loop {
+        tokio::select! {
+            _ = cluster.campaign() => {}
+            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+        }
+        // Serve with everything other processes wrote up to now.
+        if let Err(e) = opened.app.library.follow().await {
+            tracing::warn!(error = %e.chain(), "catching up with the database failed");
+        }
+        match lead(&opened, bot_config.clone()).await {
+            Term::Interrupted => break ExitCode::SUCCESS,
+            Term::LeaseLost => {
+                tracing::warn!("standing by again");
+                continue;
+            }
+            Term::Ended(code) => break code,
+        }
+    };
+    cluster.step_down().await;
+    stop.send_replace(true);
+    let _ = follower.await;
+    opened.close().await;
+    tracing::info!("stopped");
+    Ok(code)
+}
+
+/// One term as the leader: connected to Discord with the scheduler, until the lease is
+/// lost, Ctrl-C, or the connection ends.
+async fn lead(opened: &Opened, bot_config: BotConfig) -> Term {
+    let cluster = opened.app.cluster.clone();
+    let mut running: RunningBot = match setup::start_leading_bot(opened, bot_config).await {
         Ok(r) => r,
         Err(StartError::InvalidToken) => {
             eprintln!("{REFUSED_TOKEN}");
-            opened.close().await;
-            return Ok(ExitCode::FAILURE);
+            return Term::Ended(ExitCode::FAILURE);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "could not connect to Discord");
+            eprintln!("Discord に接続できませんでした。原因はログに記録しました。");
+            return Term::Ended(ExitCode::FAILURE);
+        }
     };
-    let stopped = tokio::select! {
-        _ = tokio::signal::ctrl_c() => None,
+    let ended = tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("Ctrl-C received; closing the gateway connection");
+            None
+        }
+        _ = cluster.hold() => {
+            tracing::error!("lost the lease; disconnecting from Discord");
+            let _ = running.shutdown().await;
+            return Term::LeaseLost;
+        }
         result = running.wait() => Some(result),
     };
-    let code = match stopped {
+    match ended {
         None => {
-            tracing::info!("Ctrl-C received; closing the gateway connection");
-            running.shutdown().await?;
-            ExitCode::SUCCESS
+            let _ = running.shutdown().await;
+            Term::Interrupted
         }
-        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Ok(())) => Term::Ended(ExitCode::SUCCESS),
         Some(Err(e)) => {
             tracing::error!(error = %e, "the Discord connection ended");
             if matches!(
@@ -51,10 +116,7 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
                     "Discord との接続が終了しました。原因はログに記録しました。しばらくしてから起動し直してください。"
                 );
             }
-            ExitCode::FAILURE
+            Term::Ended(ExitCode::FAILURE)
         }
-    };
-    opened.close().await;
-    tracing::info!("stopped");
-    Ok(code)
+    }
 }

@@ -29,7 +29,8 @@ pub use assignments::{
 pub use cluster::{ClusterStore, Lease, LeaseRecord, NodeRecord, NodeRole};
 pub use courier::{Courier, DeliveryError};
 pub use documents::{
-    DocumentChanges, DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument};
+    DocumentChanges, DocumentStore, FigureRecord, PageStore, SourceFingerprint, SourcedDocument,
+};
 pub use files::{FileReader, ReadFailure, ReadFile};
 pub use index::{IndexState, PassageIndex};
 pub use meetings::{MeetingStore, StepRecord};
