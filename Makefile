@@ -1,7 +1,8 @@
 # nimo — the two commands a newcomer needs, and a few more.
 #   make try    build, load the sample corpus, chat in the terminal (no Discord token needed)
-#   make test   every check CI runs: formatting, clippy, all tests
-.PHONY: try test bench dict dict-from-debian lint fmt clean-data
+#   make test   every check CI runs: formatting, clippy, all tests (on SQLite, and on a
+#               throw-away PostgreSQL that scripts/with-postgres.sh starts and removes)
+.PHONY: try test test-both bench dict dict-from-debian lint fmt clean-data
 
 CARGO ?= cargo
 DATA  ?= data
@@ -14,7 +15,13 @@ try: dict
 test: dict
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
+	scripts/with-postgres.sh $(MAKE) --no-print-directory test-both
+
+# Every test (SQLite, plus the tests that need PostgreSQL), then the integration tests again
+# with every app they open on PostgreSQL. Needs NIMO_TEST_POSTGRES_URL (see `test`).
+test-both:
 	$(CARGO) test --locked
+	NIMO_TEST_DATABASE=postgres $(CARGO) test --locked --test it
 
 bench: dict
 	$(CARGO) bench --locked

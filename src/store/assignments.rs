@@ -514,7 +514,8 @@ async fn upsert_conversation(
          ON CONFLICT (person_id) DO UPDATE SET
            submission_id = excluded.submission_id, cursor = excluded.cursor,
            active = excluded.active, updated_at = excluded.updated_at,
-           last_message = max(COALESCE(excluded.last_message, 0), COALESCE(conversations.last_message, 0))",
+           last_message = CASE WHEN COALESCE(excluded.last_message, 0) > COALESCE(conversations.last_message, 0)
+                             THEN COALESCE(excluded.last_message, 0) ELSE COALESCE(conversations.last_message, 0) END",
     )
     .bind(person.to_string())
     .bind(state.submission_id.get())

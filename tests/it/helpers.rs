@@ -53,18 +53,43 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Another process on the same data directory (same clock).
+    /// Another process on the same database (same clock): on SQLite, on the same data
+    /// directory; on PostgreSQL, on a data directory (search index) of its own, as on
+    /// another machine.
     pub async fn another_process(&self) -> TestApp {
-        let opened = setup::open_with_clock(&self.config, self.clock.clone())
+        let (config, dir) = match &self.config.database_url {
+            None => (self.config.clone(), None),
+            Some(url) => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let mut config = config(dir.path());
+                config.database_url = Some(url.clone());
+                (config, Some(dir))
+            }
+        };
+        let opened = setup::open_with_clock(&config, self.clock.clone())
             .await
-            .expect("nimo opens the same data directory");
+            .expect("nimo opens the same database");
         TestApp {
             app: opened.app.clone(),
             opened,
             clock: self.clock.clone(),
-            config: self.config.clone(),
-            _dir: None,
+            config,
+            _dir: dir,
         }
+    }
+}
+
+/// The database a test app opens: the SQLite file of its data directory, or — when the
+/// suite runs with `NIMO_TEST_DATABASE=postgres` (as `make test` does a second time) — a
+/// fresh PostgreSQL database on the throw-away cluster.
+pub async fn test_database(label: &str) -> Option<String> {
+    match std::env::var("NIMO_TEST_DATABASE").as_deref() {
+        Ok("postgres") => Some(
+            nimo_testkit::postgres::fresh_database(label)
+                .await
+                .expect("NIMO_TEST_DATABASE=postgres needs NIMO_TEST_POSTGRES_URL"),
+        ),
+        _ => None,
     }
 }
 
@@ -78,7 +103,16 @@ pub async fn spawn_app(clock: Arc<ManualClock>) -> TestApp {
 
 /// nimo on the data directory `dir` (kept by the caller), time from `clock`.
 pub async fn spawn_app_in(dir: &Path, clock: Arc<ManualClock>) -> TestApp {
-    let config = config(dir);
+    let mut config = config(dir);
+    // Reopening a data directory (a restart) reopens its database.
+    let remembered = dir.join(".test-database-url");
+    config.database_url = match std::fs::read_to_string(&remembered) {
+        Ok(url) => Some(url),
+        Err(_) => test_database("app").await,
+    };
+    if let Some(url) = &config.database_url {
+        std::fs::write(&remembered, url).expect("the data directory is writable");
+    }
     let opened = setup::open_with_clock(&config, clock.clone())
         .await
         .expect("nimo opens a fresh data directory");

@@ -149,10 +149,12 @@ async fn dms_written_while_the_bot_was_down_are_answered_once_at_start_up() {
 async fn the_bot_killed_mid_burst_loses_and_repeats_nothing() {
     let t = at_the_bullets().await;
     let data = t.config.data_dir.clone();
+    let database = t.config.database_url.clone().unwrap_or_default();
     let fake = FakeDiscord::start().await;
     let start = || {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_nimo"))
             .args(["--data-dir", data.to_str().unwrap()])
+            .env("NIMO_DATABASE_URL", &database)
             .env("DISCORD_TOKEN", TOKEN)
             .env("NIMO_DISCORD_PROXY", fake.url())
             .env("NIMO_DISCORD_GUILD", GUILD_ID.to_string())
