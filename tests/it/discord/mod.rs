@@ -5,6 +5,7 @@
 
 mod answers;
 mod assignments;
+mod cluster;
 mod documents;
 mod ordering;
 mod reminders;
