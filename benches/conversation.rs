@@ -29,7 +29,6 @@ use nimo::domain::people::{PersonId, Role};
 use nimo::setup::{self, Config};
 use nimo_testkit::measure::{cities, peak_rss_mb, summary};
 use serde_json::json;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const LEVELS: [usize; 4] = [1, 16, 64, 256];
 
@@ -69,12 +68,12 @@ impl Run {
     }
 }
 
-async fn nimo_run(dir: &Path, n: usize) -> Run {
+async fn nimo_run(dir: &Path, database_url: Option<String>, n: usize) -> Run {
     let clock = Arc::new(ManualClock::new(parse_jst("2021-11-20 10:00").unwrap()));
     let config = Config {
         data_dir: dir.to_path_buf(),
         lexicon_dir: None,
-        database_url: None,
+        database_url,
     };
     let opened = setup::open_with_clock(&config, clock).await.unwrap();
     let a: Arc<Assignments> = opened.app.assignments.clone();
@@ -158,21 +157,29 @@ async fn nimo_run(dir: &Path, n: usize) -> Run {
     }
 }
 
-/// The floor: one INSERT per answer, same SQLite settings, same concurrency.
-async fn baseline_run(dir: &Path, n: usize) -> Run {
-    let options = SqliteConnectOptions::new()
-        .filename(dir.join("baseline.sqlite"))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
+/// The floor: one INSERT per answer, same engine, driver and settings, same concurrency.
+async fn baseline_run(url: &str, n: usize) -> Run {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(if sqlite { 4 } else { 16 })
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    sqlx::Executor::execute(
+                        conn,
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
         .await
         .unwrap();
     sqlx::query(
-        "CREATE TABLE answers (person TEXT, seq INTEGER, text TEXT, PRIMARY KEY (person, seq))",
+        "CREATE TABLE answers (person TEXT, seq BIGINT, text TEXT, PRIMARY KEY (person, seq))",
     )
     .execute(&pool)
     .await
@@ -185,7 +192,7 @@ async fn baseline_run(dir: &Path, n: usize) -> Run {
                 let mut lat = Vec::with_capacity(SCRIPT.len());
                 for (seq, text) in SCRIPT.iter().enumerate() {
                     let t = Instant::now();
-                    sqlx::query("INSERT INTO answers (person, seq, text) VALUES (?, ?, ?)")
+                    sqlx::query("INSERT INTO answers (person, seq, text) VALUES ($1, $2, $3)")
                         .bind(format!("staff{i}"))
                         .bind(seq as i64)
                         .bind(*text)
@@ -217,7 +224,33 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        println!("## 事前課題 conversations, each answer persisted before the reply (on-disk SQLite)");
+        let mut engines = serde_json::Map::new();
+        for engine in ["sqlite", "postgres"] {
+            if let Some(rows) = engine_run(engine).await {
+                engines.insert(engine.into(), json!(rows));
+            }
+        }
+        let rss = peak_rss_mb();
+        println!("  peak resident memory of this process: {rss:.0} MB");
+        let out = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
+        std::fs::create_dir_all(out).unwrap();
+        let body = json!({"engines": engines, "peak_rss_mb": rss});
+        std::fs::write(
+            out.join("conversation.json"),
+            serde_json::to_string_pretty(&body).unwrap(),
+        )
+        .unwrap();
+        println!("written to target/bench/conversation.json");
+    });
+}
+
+/// Every level on one engine (PostgreSQL only beside scripts/with-postgres.sh's cluster).
+async fn engine_run(engine: &str) -> Option<Vec<serde_json::Value>> {
+    if engine == "postgres" && nimo_testkit::postgres::server_url().is_none() {
+        return None;
+    }
+    {
+        println!("## 事前課題 conversations on {engine}, each answer persisted before the reply");
         println!(
             "  {:>5}  {:>9}  {:>9}  {:>10}   {:>9}  {:>9}  {:>10}   ratio p50",
             "convs", "p50 ms", "p99 ms", "answers/s", "base p50", "base p99", "base ans/s"
@@ -225,8 +258,16 @@ fn main() {
         let mut rows = Vec::new();
         for n in LEVELS {
             let dir = tempfile::tempdir().unwrap();
-            let nimo = nimo_run(dir.path(), n).await;
-            let base = baseline_run(dir.path(), n).await;
+            let (nimo_db, base_db) = if engine == "postgres" {
+                (
+                    nimo_testkit::postgres::fresh_database("bench_conv").await,
+                    nimo_testkit::postgres::fresh_database("bench_insert").await.unwrap(),
+                )
+            } else {
+                (None, nimo::store::sqlite_url(&dir.path().join("baseline.sqlite")))
+            };
+            let nimo = nimo_run(dir.path(), nimo_db, n).await;
+            let base = baseline_run(&base_db, n).await;
             let answers = nimo.latencies.len();
             let (p50, p99) = percentiles(nimo.latencies.clone());
             let (b50, b99) = percentiles(base.latencies.clone());
@@ -247,16 +288,6 @@ fn main() {
                 "baseline_insert": {"p50_ms": b50, "p99_ms": b99, "answers_per_s": base.throughput()},
             }));
         }
-        let rss = peak_rss_mb();
-        println!("  peak resident memory of this process: {rss:.0} MB");
-        let out = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
-        std::fs::create_dir_all(out).unwrap();
-        let body = json!({"levels": rows, "peak_rss_mb": rss});
-        std::fs::write(
-            out.join("conversation.json"),
-            serde_json::to_string_pretty(&body).unwrap(),
-        )
-        .unwrap();
-        println!("written to target/bench/conversation.json");
-    });
+        Some(rows)
+    }
 }

@@ -27,7 +27,6 @@ use nimo::domain::ports::{Courier, DeliveryError};
 use nimo::setup::{self, Config};
 use nimo_testkit::measure::{cities, summary};
 use serde_json::json;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const MEETINGS: usize = 100;
 const REGIONS_PER_MEETING: usize = 100;
@@ -68,12 +67,38 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
+        // SQLite always; PostgreSQL too beside the cluster of scripts/with-postgres.sh.
+        let mut results = serde_json::Map::new();
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite_baseline = nimo::store::sqlite_url(&dir.path().join("baseline.sqlite"));
+        results.insert("sqlite".into(), run("SQLite", None, &sqlite_baseline).await);
+        if let Some(url) = nimo_testkit::postgres::fresh_database("bench_reminders").await {
+            let baseline = nimo_testkit::postgres::fresh_database("bench_outbox")
+                .await
+                .unwrap();
+            results.insert("postgres".into(), run("PostgreSQL", Some(url), &baseline).await);
+        }
+        let out = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
+        std::fs::create_dir_all(out).unwrap();
+        std::fs::write(
+            out.join("reminders.json"),
+            serde_json::to_string_pretty(&results).unwrap(),
+        )
+        .unwrap();
+        println!("written to target/bench/reminders.json");
+    });
+}
+
+/// nimo's dispatch on one engine, and a plain outbox on the same engine.
+async fn run(engine: &str, database_url: Option<String>, baseline_url: &str) -> serde_json::Value {
+    {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(parse_jst("2021-11-20 10:00").unwrap()));
         let opened = setup::open_with_clock(
             &Config {
                 data_dir: dir.path().to_path_buf(),
                 lexicon_dir: None,
+                database_url,
             },
             clock.clone(),
         )
@@ -149,19 +174,27 @@ fn main() {
         let again = opened.app.reminders.tick(&courier).await.unwrap();
         assert_eq!(again.sent, 0);
 
-        // Baseline: a plain outbox on the same SQLite settings.
-        let pool = SqlitePoolOptions::new()
+        // Baseline: a plain outbox on the same engine and driver (insert all, read all,
+        // send each and mark it sent): no claims, no ladder, no status.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(
-                SqliteConnectOptions::new()
-                    .filename(dir.path().join("baseline.sqlite"))
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal),
-            )
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        sqlx::Executor::execute(
+                            conn,
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(baseline_url)
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE outbox (id INTEGER PRIMARY KEY, recipient TEXT, body TEXT, sent INTEGER)")
+        sqlx::query("CREATE TABLE outbox (id BIGINT PRIMARY KEY, recipient TEXT, body TEXT, sent BIGINT)")
             .execute(&pool)
             .await
             .unwrap();
@@ -173,7 +206,8 @@ fn main() {
         *base_courier.started.lock().unwrap() = Some(base_started);
         let mut tx = pool.begin().await.unwrap();
         for i in 0..sent {
-            sqlx::query("INSERT INTO outbox (recipient, body, sent) VALUES (?, ?, 0)")
+            sqlx::query("INSERT INTO outbox (id, recipient, body, sent) VALUES ($1, $2, $3, 0)")
+                .bind(i as i64)
                 .bind(format!("discord:{i}"))
                 .bind("リマインダー")
                 .execute(&mut *tx)
@@ -197,7 +231,7 @@ fn main() {
                 .to_person(&recipient.parse().unwrap(), &notice, "n")
                 .await
                 .unwrap();
-            sqlx::query("UPDATE outbox SET sent = 1 WHERE id = ?")
+            sqlx::query("UPDATE outbox SET sent = 1 WHERE id = $1")
                 .bind(id)
                 .execute(&pool)
                 .await
@@ -208,19 +242,16 @@ fn main() {
 
         let rate = sent as f64 / wall.as_secs_f64();
         let base_rate = sent as f64 / base_wall.as_secs_f64();
-        println!("## Reminder dispatch: {MEETINGS} meetings × {REGIONS_PER_MEETING} regions, one rung due for all");
+        println!("## Reminder dispatch on {engine}: {MEETINGS} meetings × {REGIONS_PER_MEETING} regions, one rung due for all");
         println!("  setup (grants, meetings, schedules): {:.1} s", setup_time.as_secs_f64());
         println!("  nimo: {sent} reminders in {:.2} s = {rate:.0}/s; lag due→send p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms", wall.as_secs_f64());
         println!("  plain outbox baseline: {:.2} s = {base_rate:.0}/s; lag p50 {b50:.0} ms, p99 {b99:.0} ms, max {bmax:.0} ms", base_wall.as_secs_f64());
         println!("  ratio nimo / baseline (wall): {:.1}x", wall.as_secs_f64() / base_wall.as_secs_f64());
-        let out = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
-        std::fs::create_dir_all(out).unwrap();
-        let body = json!({
+        opened.close().await;
+        json!({
             "meetings": MEETINGS, "regions_per_meeting": REGIONS_PER_MEETING, "sent": sent,
             "nimo": {"wall_s": wall.as_secs_f64(), "per_s": rate, "lag_ms": {"p50": p50, "p99": p99, "max": max}},
             "baseline_outbox": {"wall_s": base_wall.as_secs_f64(), "per_s": base_rate, "lag_ms": {"p50": b50, "p99": b99, "max": bmax}},
-        });
-        std::fs::write(out.join("reminders.json"), serde_json::to_string_pretty(&body).unwrap()).unwrap();
-        println!("written to target/bench/reminders.json");
-    });
+        })
+    }
 }

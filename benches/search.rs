@@ -299,6 +299,7 @@ async fn measure(
     let config = Config {
         data_dir: tmp.path().to_path_buf(),
         lexicon_dir: None,
+        database_url: None,
     };
     // Ingest with the real binary, as an operator would run it.
     let (ingest, ingest_rss_mb, out) =
