@@ -5,6 +5,7 @@
 
 mod assignments;
 mod cli;
+mod cluster;
 mod discord;
 mod formats;
 mod helpers;
