@@ -261,10 +261,15 @@ async fn engine_run(engine: &str) -> Option<Vec<serde_json::Value>> {
             let (nimo_db, base_db) = if engine == "postgres" {
                 (
                     nimo_testkit::postgres::fresh_database("bench_conv").await,
-                    nimo_testkit::postgres::fresh_database("bench_insert").await.unwrap(),
+                    nimo_testkit::postgres::fresh_database("bench_insert")
+                        .await
+                        .unwrap(),
                 )
             } else {
-                (None, nimo::store::sqlite_url(&dir.path().join("baseline.sqlite")))
+                (
+                    None,
+                    nimo::store::sqlite_url(&dir.path().join("baseline.sqlite")),
+                )
             };
             let nimo = nimo_run(dir.path(), nimo_db, n).await;
             let base = baseline_run(&base_db, n).await;
@@ -278,7 +283,9 @@ async fn engine_run(engine: &str) -> Option<Vec<serde_json::Value>> {
                 base.throughput(),
                 p50 / b50.max(1e-9)
             );
-            println!("         submitting (saves the version and indexes it): p50 {s50:.1} ms  p99 {s99:.1} ms");
+            println!(
+                "         submitting (saves the version and indexes it): p50 {s50:.1} ms  p99 {s99:.1} ms"
+            );
             rows.push(json!({
                 "conversations": n,
                 "answers": answers,

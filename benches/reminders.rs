@@ -76,7 +76,10 @@ fn main() {
             let baseline = nimo_testkit::postgres::fresh_database("bench_outbox")
                 .await
                 .unwrap();
-            results.insert("postgres".into(), run("PostgreSQL", Some(url), &baseline).await);
+            results.insert(
+                "postgres".into(),
+                run("PostgreSQL", Some(url), &baseline).await,
+            );
         }
         let out = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench"));
         std::fs::create_dir_all(out).unwrap();
@@ -147,9 +150,16 @@ async fn run(engine: &str, database_url: Option<String>, baseline_url: &str) -> 
         // status is computed from real drafts.
         for i in 0..10 {
             let who = PersonId::discord(100_000 + i as u64);
-            if a.begin(&who, "x", Some(MeetingId::new(1)), None).await.is_ok() {
+            if a.begin(&who, "x", Some(MeetingId::new(1)), None)
+                .await
+                .is_ok()
+            {
                 let _ = a
-                    .handle(&who, Input::Text("地域移行｜病院訪問を始めた".into()), Source::Typed)
+                    .handle(
+                        &who,
+                        Input::Text("地域移行｜病院訪問を始めた".into()),
+                        Source::Typed,
+                    )
                     .await;
             }
         }
@@ -194,10 +204,12 @@ async fn run(engine: &str, database_url: Option<String>, baseline_url: &str) -> 
             .connect(baseline_url)
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE outbox (id BIGINT PRIMARY KEY, recipient TEXT, body TEXT, sent BIGINT)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "CREATE TABLE outbox (id BIGINT PRIMARY KEY, recipient TEXT, body TEXT, sent BIGINT)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
         let base_courier = Stopwatch {
             started: Mutex::new(None),
             lags: Mutex::new(Vec::new()),
@@ -215,10 +227,11 @@ async fn run(engine: &str, database_url: Option<String>, baseline_url: &str) -> 
                 .unwrap();
         }
         tx.commit().await.unwrap();
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, recipient FROM outbox WHERE sent = 0")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, recipient FROM outbox WHERE sent = 0")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         let notice = Notice::Undeliverable {
             meeting_id: MeetingId::new(0),
             meeting_name: String::new(),
@@ -242,11 +255,25 @@ async fn run(engine: &str, database_url: Option<String>, baseline_url: &str) -> 
 
         let rate = sent as f64 / wall.as_secs_f64();
         let base_rate = sent as f64 / base_wall.as_secs_f64();
-        println!("## Reminder dispatch on {engine}: {MEETINGS} meetings × {REGIONS_PER_MEETING} regions, one rung due for all");
-        println!("  setup (grants, meetings, schedules): {:.1} s", setup_time.as_secs_f64());
-        println!("  nimo: {sent} reminders in {:.2} s = {rate:.0}/s; lag due→send p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms", wall.as_secs_f64());
-        println!("  plain outbox baseline: {:.2} s = {base_rate:.0}/s; lag p50 {b50:.0} ms, p99 {b99:.0} ms, max {bmax:.0} ms", base_wall.as_secs_f64());
-        println!("  ratio nimo / baseline (wall): {:.1}x", wall.as_secs_f64() / base_wall.as_secs_f64());
+        println!(
+            "## Reminder dispatch on {engine}: {MEETINGS} meetings × {REGIONS_PER_MEETING} regions, one rung due for all"
+        );
+        println!(
+            "  setup (grants, meetings, schedules): {:.1} s",
+            setup_time.as_secs_f64()
+        );
+        println!(
+            "  nimo: {sent} reminders in {:.2} s = {rate:.0}/s; lag due→send p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms",
+            wall.as_secs_f64()
+        );
+        println!(
+            "  plain outbox baseline: {:.2} s = {base_rate:.0}/s; lag p50 {b50:.0} ms, p99 {b99:.0} ms, max {bmax:.0} ms",
+            base_wall.as_secs_f64()
+        );
+        println!(
+            "  ratio nimo / baseline (wall): {:.1}x",
+            wall.as_secs_f64() / base_wall.as_secs_f64()
+        );
         opened.close().await;
         json!({
             "meetings": MEETINGS, "regions_per_meeting": REGIONS_PER_MEETING, "sent": sent,

@@ -65,7 +65,10 @@ impl Cluster {
         let now = wall.now();
         let host = host_name();
         let pid = std::process::id();
-        let id = format!("{host}:{pid}:{}", now.timestamp_millis());
+        // Unique per process run, and per instance within one process (tests open several).
+        static INSTANCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{host}:{pid}:{}-{n}", now.timestamp_millis());
         Cluster {
             lease: lease(&id),
             store,

@@ -11,7 +11,7 @@ use crate::domain::ids::{DeliveryId, MeetingId};
 use crate::domain::meetings::ladder::Audience;
 use crate::domain::meetings::reminders::{DeliveryState, Notice, Reach, Recipient, StepState, Via};
 use crate::domain::ports::{
-    Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore, StoreError,
+    Delivery, DeliveryOutcome, DueStep, Finished, NewDelivery, ReminderStore, StoreError,
 };
 
 fn delivery_from(r: &AnyRow) -> Result<Delivery, StoreError> {
@@ -39,27 +39,46 @@ async fn insert_deliveries(
     deliveries: &[NewDelivery],
     now: &str,
 ) -> Result<usize, StoreError> {
+    // Many rows per statement: one round trip for a hundred reminders, not a hundred.
+    const ROWS: usize = 100;
     let mut added = 0;
-    for d in deliveries {
-        let notice = serde_json::to_string(&d.notice).map_err(json_err)?;
-        added += sqlx::query(
+    for chunk in deliveries.chunks(ROWS) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let p = 2 + r * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', $1, $1)",
+                    p,
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO deliveries
                (meeting_id, step, recipient, region_key, notice, nonce, state, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)
+             VALUES {}
              ON CONFLICT DO NOTHING",
-        )
-        .bind(d.meeting_id.get())
-        .bind(&d.step)
-        .bind(d.recipient.to_text())
-        .bind(&d.region_key)
-        .bind(notice)
-        .bind(&d.nonce)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("creating delivery"))?
-        .rows_affected() as usize;
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for d in chunk {
+            q = q
+                .bind(d.meeting_id.get())
+                .bind(&d.step)
+                .bind(d.recipient.to_text())
+                .bind(&d.region_key)
+                .bind(serde_json::to_string(&d.notice).map_err(json_err)?)
+                .bind(&d.nonce);
+        }
+        added += q
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("creating deliveries"))?
+            .rows_affected() as usize;
     }
     Ok(added)
 }
@@ -179,48 +198,90 @@ impl ReminderStore for Store {
         Ok(out)
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
         worker: &str,
-        id: DeliveryId,
-        outcome: &DeliveryOutcome,
-        follow_ups: &[NewDelivery],
-    ) -> Result<bool, StoreError> {
+        finished: &[Finished],
+    ) -> Result<usize, StoreError> {
+        if finished.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.write().await?;
         let now = ts(self.clock.now());
-        let (state, next, via, error) = match outcome {
-            DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.as_str()), None),
-            DeliveryOutcome::Retry { at, error } => ("pending", ts(*at), None, Some(error.clone())),
-            DeliveryOutcome::Failed { error } => ("failed", now.clone(), None, Some(error.clone())),
-            DeliveryOutcome::Cancelled { why } => {
-                ("cancelled", now.clone(), None, Some(why.clone()))
+        let mut recorded = 0;
+        // The usual case — sent, nothing to follow up — one statement per way it went.
+        for via in [Via::Dm, Via::Channel] {
+            let ids: Vec<i64> = finished
+                .iter()
+                .filter(|f| {
+                    f.follow_ups.is_empty()
+                        && matches!(f.outcome, DeliveryOutcome::Sent { via: v } if v == via)
+                })
+                .map(|f| f.id.get())
+                .collect();
+            if ids.is_empty() {
+                continue;
             }
-        };
-        let changed = sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_at = $2, via = COALESCE($3, via), error = $4,
-                    sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END,
-                    claimed_by = NULL, claim_until = NULL
-             WHERE id = $7 AND state = 'sending' AND claimed_by = $8",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(via)
-        .bind(error)
-        .bind(state)
-        .bind(&now)
-        .bind(id.get())
-        .bind(worker)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("finishing delivery"))?
-        .rows_affected();
-        if changed == 0 {
-            tx.rollback().await.map_err(db_err("rollback"))?;
-            return Ok(false);
+            let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
+            let sql = format!(
+                "UPDATE deliveries SET state = 'sent', next_attempt_at = $1, sent_at = $1, via = $2,
+                        error = NULL, claimed_by = NULL, claim_until = NULL
+                 WHERE state = 'sending' AND claimed_by = $3 AND id IN ({})",
+                list.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(&now).bind(via.as_str()).bind(worker);
+            for id in ids {
+                q = q.bind(id);
+            }
+            recorded += q
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("recording sent deliveries"))?
+                .rows_affected() as usize;
         }
-        insert_deliveries(&mut tx, follow_ups, &now).await?;
+        let plain = |f: &Finished| {
+            f.follow_ups.is_empty() && matches!(f.outcome, DeliveryOutcome::Sent { .. })
+        };
+        for f in finished.iter().filter(|f| !plain(f)) {
+            let (state, next, via, error) = match &f.outcome {
+                DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.as_str()), None),
+                DeliveryOutcome::Retry { at, error } => {
+                    ("pending", ts(*at), None, Some(error.clone()))
+                }
+                DeliveryOutcome::Failed { error } => {
+                    ("failed", now.clone(), None, Some(error.clone()))
+                }
+                DeliveryOutcome::Cancelled { why } => {
+                    ("cancelled", now.clone(), None, Some(why.clone()))
+                }
+            };
+            let changed = sqlx::query(
+                "UPDATE deliveries SET state = $1, next_attempt_at = $2, via = COALESCE($3, via), error = $4,
+                        sent_at = CASE WHEN $5 = 'sent' THEN $6 ELSE sent_at END,
+                        claimed_by = NULL, claim_until = NULL
+                 WHERE id = $7 AND state = 'sending' AND claimed_by = $8",
+            )
+            .bind(state)
+            .bind(next)
+            .bind(via)
+            .bind(error)
+            .bind(state)
+            .bind(&now)
+            .bind(f.id.get())
+            .bind(worker)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("finishing delivery"))?
+            .rows_affected();
+            if changed == 0 {
+                // Another worker took it over (our claim ran out): leave it to it.
+                continue;
+            }
+            recorded += 1;
+            insert_deliveries(&mut tx, &f.follow_ups, &now).await?;
+        }
         tx.commit().await.map_err(db_err("commit"))?;
-        Ok(true)
+        Ok(recorded)
     }
 
     async fn deliveries(&self, meeting_id: MeetingId) -> Result<Vec<Delivery>, StoreError> {

@@ -83,7 +83,11 @@ async fn documents_ingested_or_removed_by_one_process_reach_the_others_index() {
         assert!(written > 100);
         assert_eq!(reader.app.library.passage_count().unwrap(), 0);
         let generation = reader.app.library.follow().await.unwrap();
-        assert_eq!(reader.app.library.passage_count().unwrap(), written, "{database:?}");
+        assert_eq!(
+            reader.app.library.passage_count().unwrap(),
+            written,
+            "{database:?}"
+        );
         assert_eq!(reader.app.library.index_generation().unwrap(), generation);
         assert_eq!(
             reader.app.library.regions().regions.len(),
@@ -101,7 +105,11 @@ async fn documents_ingested_or_removed_by_one_process_reach_the_others_index() {
         let after = writer.app.library.passage_count().unwrap();
         assert!(after < written);
         reader.app.library.follow().await.unwrap();
-        assert_eq!(reader.app.library.passage_count().unwrap(), after, "{database:?}");
+        assert_eq!(
+            reader.app.library.passage_count().unwrap(),
+            after,
+            "{database:?}"
+        );
         let status = reader.app.cluster.status().await.unwrap();
         assert_eq!(status.store_generation, status.index_generation);
     }

@@ -6,10 +6,19 @@
 use super::{CLAIM, Reminders, TickReport, nonce};
 use crate::app::AppError;
 use crate::domain::meetings::reminders::{MAX_ATTEMPTS, Notice, Recipient, Via, backoff};
-use crate::domain::ports::{Courier, Delivery, DeliveryError, DeliveryOutcome, NewDelivery};
+use std::collections::{BTreeSet, HashSet};
+
+use crate::domain::ids::MeetingId;
+use crate::domain::ports::{
+    Courier, Delivery, DeliveryError, DeliveryOutcome, Finished, NewDelivery,
+};
 
 /// Deliveries sent per claim.
 const BATCH: u32 = 200;
+/// Outcomes recorded per transaction. A crash loses at most this many records of sends
+/// already made; those are sent again after their claim runs out, with their nonce, and
+/// Discord returns the messages it already created.
+const RECORD_EVERY: usize = 50;
 
 impl Reminders {
     pub(super) async fn dispatch(
@@ -26,43 +35,74 @@ impl Reminders {
             if batch.is_empty() {
                 return Ok(());
             }
-            for d in batch {
-                if let Err(e) = self.deliver(courier, &d, report).await {
-                    tracing::error!(delivery = %d.id, error = %e.chain(), "recording a delivery failed");
+            for chunk in batch.chunks(RECORD_EVERY) {
+                // Regions that submitted since their reminders were decided, read once
+                // per meeting of the chunk, just before sending.
+                let submitted = self.submitted_regions(chunk).await?;
+                let mut finished = Vec::with_capacity(chunk.len());
+                for d in chunk {
+                    match self.deliver(courier, d, &submitted, report).await {
+                        Ok(f) => finished.push(f),
+                        Err(e) => {
+                            // Left claimed: retried when the claim runs out.
+                            tracing::error!(delivery = %d.id, error = %e.chain(), "a delivery failed inside nimo");
+                        }
+                    }
+                }
+                let recorded = self
+                    .store
+                    .finish_deliveries(&self.worker, &finished)
+                    .await?;
+                if recorded < finished.len() {
+                    tracing::warn!(
+                        lost = finished.len() - recorded,
+                        "deliveries were taken over by another worker before their outcome was recorded"
+                    );
                 }
             }
         }
+    }
+
+    /// (meeting, region) of every region among these deliveries' that has submitted.
+    async fn submitted_regions(
+        &self,
+        deliveries: &[Delivery],
+    ) -> Result<HashSet<(MeetingId, String)>, AppError> {
+        let meetings: BTreeSet<MeetingId> = deliveries
+            .iter()
+            .filter(|d| matches!(d.notice, Notice::Reminder { .. }) && !d.region_key.is_empty())
+            .map(|d| d.meeting_id)
+            .collect();
+        let mut out = HashSet::new();
+        for m in meetings {
+            for s in self.people.submissions(m).await? {
+                if s.submitted_version > 0 {
+                    out.insert((m, s.region_key));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn deliver(
         &self,
         courier: &dyn Courier,
         d: &Delivery,
+        submitted: &HashSet<(MeetingId, String)>,
         report: &mut TickReport,
-    ) -> Result<(), AppError> {
+    ) -> Result<Finished, AppError> {
         // A region that submitted since the reminder was decided is not reminded.
         if let Notice::Reminder { .. } = &d.notice
-            && !d.region_key.is_empty()
+            && submitted.contains(&(d.meeting_id, d.region_key.clone()))
         {
-            let submitted = self
-                .people
-                .submission(d.meeting_id, &d.region_key)
-                .await?
-                .is_some_and(|s| s.submitted_version > 0);
-            if submitted {
-                report.cancelled += 1;
-                self.store
-                    .finish_delivery(
-                        &self.worker,
-                        d.id,
-                        &DeliveryOutcome::Cancelled {
-                            why: "submitted meanwhile".into(),
-                        },
-                        &[],
-                    )
-                    .await?;
-                return Ok(());
-            }
+            report.cancelled += 1;
+            return Ok(Finished {
+                id: d.id,
+                outcome: DeliveryOutcome::Cancelled {
+                    why: "submitted meanwhile".into(),
+                },
+                follow_ups: Vec::new(),
+            });
         }
         let result = match &d.recipient {
             Recipient::Channel(channel) => courier.to_channel(channel, &d.notice, &d.nonce).await,
@@ -107,10 +147,11 @@ impl Reminders {
                 )
             }
         };
-        self.store
-            .finish_delivery(&self.worker, d.id, &outcome, &follow_ups)
-            .await?;
-        Ok(())
+        Ok(Finished {
+            id: d.id,
+            outcome,
+            follow_ups,
+        })
     }
 
     /// A DM that cannot be delivered goes to the meeting's channel, mentioning the

@@ -34,7 +34,7 @@ pub use documents::{
 pub use files::{FileReader, ReadFailure, ReadFile};
 pub use index::{IndexState, PassageIndex};
 pub use meetings::{MeetingStore, StepRecord};
-pub use reminders::{Delivery, DeliveryOutcome, DueStep, NewDelivery, ReminderStore};
+pub use reminders::{Delivery, DeliveryOutcome, DueStep, Finished, NewDelivery, ReminderStore};
 
 /// Any error an adapter's library gives (sqlx, tantivy, I/O), kept as the cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

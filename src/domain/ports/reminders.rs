@@ -95,16 +95,24 @@ pub trait ReminderStore: Send + Sync {
         limit: u32,
         reach: Reach,
     ) -> Result<Vec<Delivery>, StoreError>;
-    /// Records how an attempt ended, with any follow-up deliveries (flags to organizers),
-    /// in one transaction. False if the claim was lost meanwhile.
-    async fn finish_delivery(
+    /// Records how attempts ended, each with its follow-up deliveries (flags to
+    /// organizers), all in one transaction. A delivery whose claim was lost meanwhile (taken
+    /// over by another worker) is left to that worker, follow-ups included; returns how
+    /// many were recorded.
+    async fn finish_deliveries(
         &self,
         worker: &str,
-        id: DeliveryId,
-        outcome: &DeliveryOutcome,
-        follow_ups: &[NewDelivery],
-    ) -> Result<bool, StoreError>;
+        finished: &[Finished],
+    ) -> Result<usize, StoreError>;
     async fn deliveries(&self, meeting: MeetingId) -> Result<Vec<Delivery>, StoreError>;
     /// The earliest moment something becomes due (to sleep until then).
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// How one attempt at a delivery ended (`ReminderStore::finish_deliveries`).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub id: DeliveryId,
+    pub outcome: DeliveryOutcome,
+    pub follow_ups: Vec<NewDelivery>,
 }
