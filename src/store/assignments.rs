@@ -278,10 +278,10 @@ impl AssignmentStore for Store {
         decide: &mut (dyn for<'s> FnMut(&'s TurnState) -> Option<TurnWrite> + Send),
     ) -> Result<TurnDone, StoreError> {
         let now = self.now();
-        // BEGIN IMMEDIATE takes the write lock before reading: the answers read here are
-        // the ones this turn changes, whoever else writes (another person of the region,
-        // another terminal, another process).
-        let mut tx = self.write().await?;
+        // The lock is taken before reading: the answers read here are the ones this turn
+        // changes, whoever else writes (another person of the region, another terminal,
+        // another process). See `Store::turn_transaction`.
+        let mut tx = self.turn_transaction(person).await?;
         let row = sqlx::query(
             "SELECT submission_id, cursor, active, last_message FROM conversations WHERE person_id = $1",
         )
@@ -308,6 +308,9 @@ impl AssignmentStore for Store {
             return Ok(TurnDone::AlreadyHandled);
         }
         let submission_id = submission.or(conversation.as_ref().map(|c| c.submission_id));
+        if let Some(id) = submission_id {
+            self.lock_submission(&mut tx, id).await?;
+        }
         let submission = match submission_id {
             Some(id) => sqlx::query(&format!(
                 "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
@@ -334,6 +337,9 @@ impl AssignmentStore for Store {
             return Ok(TurnDone::Nothing);
         };
         let submission_id = write.conversation.submission_id;
+        if Some(submission_id) != state.submission.as_ref().map(|s| s.id) {
+            self.lock_submission(&mut tx, submission_id).await?;
+        }
         for op in &write.ops {
             match op {
                 Op::Set { question, answer } => {

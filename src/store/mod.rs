@@ -118,6 +118,31 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
 /// another (`lease::LEADER_KEY`).
 const WRITE_LOCK_KEY: i64 = 0x6e69_6d6f_0000_0001;
 
+/// Advisory lock classes of the (class, key) kind, a key space apart from the single
+/// 64-bit keys above.
+const LOCK_CLASS_PERSON: i32 = 1;
+const LOCK_CLASS_SUBMISSION: i32 = 2;
+
+/// A 32-bit key for a text (FNV-1a). Two texts sharing a key only queue behind each other.
+fn text_key(text: &str) -> i32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h as i32
+}
+
+async fn lock_pair(tx: &mut sqlx::AnyConnection, class: i32, key: i32) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(class)
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("taking a turn's lock"))?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
@@ -242,6 +267,39 @@ impl Store {
                     .map_err(db_err("taking the write lock"))?;
                 Ok(tx)
             }
+        }
+    }
+
+    /// The transaction of a 事前課題 turn, the one read-modify-write of conversations,
+    /// answers and submissions (nothing else changes them but inserting a new submission).
+    /// SQLite: the write lock, as every write. PostgreSQL: locks of this person and then
+    /// (`lock_submission`) of the submission, so turns of different regions run side by
+    /// side while two writers of one form — the same person in two places, two staff of
+    /// one region, in any process — still queue. Locks are always taken person first,
+    /// then submission: no cycle.
+    pub(crate) async fn turn_transaction(
+        &self,
+        person: &crate::domain::people::PersonId,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.engine {
+            Engine::Sqlite => self.write().await,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await.map_err(db_err("begin"))?;
+                lock_pair(&mut tx, LOCK_CLASS_PERSON, text_key(&person.to_string())).await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Within a turn's transaction, queues behind any other turn on this submission.
+    pub(crate) async fn lock_submission(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        id: crate::domain::ids::SubmissionId,
+    ) -> Result<(), StoreError> {
+        match self.engine {
+            Engine::Sqlite => Ok(()),
+            Engine::Postgres => lock_pair(tx, LOCK_CLASS_SUBMISSION, id.get() as i32).await,
         }
     }
 
