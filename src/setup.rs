@@ -83,13 +83,32 @@ pub async fn open(config: &Config) -> Result<Opened, AppError> {
 pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, AppError> {
     let lexicon = config.lexicon()?;
     let analyzer = analyzer(&lexicon)?;
-    let store = match &config.database_url {
-        Some(url) => Store::connect(url).await?,
-        None => Store::open(&config.database_path()).await?,
-    }
-    .with_clock(clock.clone());
+    let store = open_store(config).await?.with_clock(clock.clone());
     let index = TantivyIndex::open(&config.index_dir(), analyzer)?;
     wire(lexicon, store, index, clock).await
+}
+
+/// The database a configuration names. A URL that names no engine, or a database that
+/// cannot be reached, is said in Japanese (the cause goes to the log; the password never).
+async fn open_store(config: &Config) -> Result<Store, AppError> {
+    let Some(url) = &config.database_url else {
+        return Ok(Store::open(&config.database_path()).await?);
+    };
+    if crate::store::Engine::of(url).is_none() {
+        return Err(AppError::refused(
+            "データベースの URL は postgres://ユーザー:パスワード@ホスト/データベース名 または sqlite:///ファイルのパス の形で指定してください。",
+        ));
+    }
+    match Store::connect(url).await {
+        Ok(store) => Ok(store),
+        Err(e) => {
+            let shown = crate::store::redacted(url);
+            tracing::error!(database = %shown, error = %AppError::from(e).chain(), "the database cannot be opened");
+            Err(AppError::refused(format!(
+                "データベース（{shown}）に接続できませんでした。URL・ユーザー名・パスワード、ネットワーク、PostgreSQL が動いているかを確かめてください。原因はログに記録しました。"
+            )))
+        }
+    }
 }
 
 /// The same services entirely in memory (tests, benchmarks, trying without a data dir).

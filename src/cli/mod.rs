@@ -321,7 +321,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::MigrateTo { url } = command {
         return commands::migrate::run(&config, url, &mut std::io::stdout().lock()).await;
     }
-    let opened = crate::setup::open(&config).await?;
+    let opened = match crate::setup::open(&config).await {
+        Ok(opened) => opened,
+        Err(crate::app::AppError::Refused(message)) => {
+            eprintln!("{message}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let app = &opened.app;
     let mut stdout = std::io::stdout().lock();
     let code = match command {

@@ -178,12 +178,24 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(db_err("opening database"))?,
-            Engine::Postgres => AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
+            Engine::Postgres => {
+                // One connection first: the pool would only say it timed out; this says
+                // why (refused, unknown host, wrong password, no such database).
+                let probe = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(url),
+                )
                 .await
-                .map_err(db_err("connecting to PostgreSQL"))?,
+                .map_err(|_| StoreError::msg("connecting to PostgreSQL: no answer in 10 s"))?
+                .map_err(db_err("connecting to PostgreSQL"))?;
+                let _ = sqlx::Connection::close(probe).await;
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(db_err("connecting to PostgreSQL"))?
+            }
         };
         Self::migrate(pool, engine, url).await
     }

@@ -114,3 +114,89 @@ async fn documents_ingested_or_removed_by_one_process_reach_the_others_index() {
         assert_eq!(status.store_generation, status.index_generation);
     }
 }
+
+fn nimo(data: &std::path::Path, database: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nimo"));
+    cmd.arg("--data-dir").arg(data).args(args);
+    match database {
+        Some(url) => cmd.env("NIMO_DATABASE_URL", url),
+        None => cmd.env_remove("NIMO_DATABASE_URL"),
+    };
+    cmd.output().unwrap()
+}
+
+/// A database URL that names no engine, or a server that is not there, is explained in
+/// Japanese (exit 2) without the password; `nimo status` says nobody leads (exit 1).
+#[test]
+fn a_wrong_or_unreachable_database_is_explained_and_status_reports_no_leader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = nimo(tmp.path(), Some("mysql://x"), &["regions"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("postgres://nimo:hunter2@127.0.0.1:{port}/nimo");
+    let out = nimo(tmp.path(), Some(&url), &["regions"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("接続できませんでした"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
+
+    let out = nimo(tmp.path(), None, &["status"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("リーダー: いません"), "{said}");
+}
+
+/// An SQLite data directory moves to PostgreSQL: every table copied, counted on both
+/// sides; the moved database answers the same; a second move into it is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqlite_installation_moves_to_postgres_verified_by_counts() {
+    let Some(target) = nimo_testkit::postgres::fresh_database("migrate").await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("source");
+    let corpus = corpus();
+    assert!(
+        nimo(&source, None, &["ingest", corpus.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        nimo(
+            &source,
+            None,
+            &["people", "grant", "--role", "organizer", "事務局"]
+        )
+        .status
+        .success()
+    );
+    let before = nimo(&source, None, &["ask", "ピアサポーター", "--json"]);
+    let out = nimo(&source, None, &["migrate-to", &target]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("passages") && !said.contains("不一致"),
+        "{said}"
+    );
+    let moved = tmp.path().join("moved");
+    let after = nimo(&moved, Some(&target), &["ask", "ピアサポーター", "--json"]);
+    let hits = |o: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|h| format!("{} {} {}", h["doc"], h["section"], h["snippet"]))
+            .collect::<Vec<_>>()
+    };
+    assert!(!hits(&before).is_empty());
+    assert_eq!(hits(&before), hits(&after));
+    let people = nimo(&moved, Some(&target), &["people", "list"]);
+    assert!(String::from_utf8_lossy(&people.stdout).contains("事務局"));
+    let again = nimo(&source, None, &["migrate-to", &target]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("空ではありません"));
+}

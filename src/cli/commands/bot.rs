@@ -31,7 +31,14 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     };
-    let opened = setup::open(config).await?;
+    let opened = match setup::open(config).await {
+        Ok(opened) => opened,
+        Err(crate::app::AppError::Refused(message)) => {
+            eprintln!("{message}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let cluster = opened.app.cluster.clone();
     tracing::info!(
         data_dir = %config.data_dir.display(),
