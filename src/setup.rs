@@ -103,12 +103,33 @@ async fn open_store(config: &Config) -> Result<Store, AppError> {
         Ok(store) => Ok(store),
         Err(e) => {
             let shown = crate::store::redacted(url);
-            tracing::error!(database = %shown, error = %AppError::from(e).chain(), "the database cannot be opened");
-            Err(AppError::refused(format!(
-                "データベース（{shown}）に接続できませんでした。URL・ユーザー名・パスワード、ネットワーク、PostgreSQL が動いているかを確かめてください。原因はログに記録しました。"
-            )))
+            let e = AppError::from(e).chain();
+            tracing::error!(database = %shown, error = %e, "the database cannot be opened");
+            Err(AppError::refused(cannot_open(&shown, &e)))
         }
     }
+}
+
+/// Why a database could not be opened, in Japanese, from the driver's (English) cause.
+fn cannot_open(shown: &str, cause: &str) -> String {
+    let why = if cause.contains("does not exist") && cause.contains("database \"") {
+        "そのデータベースがありません（createdb で作成してください）"
+    } else if cause.contains("password authentication failed")
+        || cause.contains("role \"") && cause.contains("does not exist")
+    {
+        "ユーザー名またはパスワードが受け付けられませんでした"
+    } else if cause.contains("Connection refused") {
+        "接続を拒否されました（PostgreSQL が動いているか、ホストとポートを確かめてください）"
+    } else if cause.contains("no answer") || cause.contains("timed out") {
+        "応答がありませんでした（ネットワークとホスト名を確かめてください）"
+    } else if cause.contains("failed to lookup address") || cause.contains("Name or service") {
+        "ホスト名が見つかりません"
+    } else if cause.contains("unable to open database file") {
+        "ファイルを開けません（フォルダがあるか、書き込めるかを確かめてください）"
+    } else {
+        "原因はログに記録しました"
+    };
+    format!("データベース（{shown}）に接続できませんでした: {why}。")
 }
 
 /// The same services entirely in memory (tests, benchmarks, trying without a data dir).

@@ -105,7 +105,7 @@ impl Cluster {
                 Ok(true) => {
                     tracing::info!(node = %self.me.id, "this process now leads");
                     self.leading.send_replace(true);
-                    self.heartbeat().await;
+                    self.heartbeat(None).await;
                     return;
                 }
                 Ok(false) => {}
@@ -117,29 +117,41 @@ impl Cluster {
 
     /// Keeps the lease while it can be proved; returns as soon as it cannot (having
     /// marked this process as no longer leading first).
+    /// To be started as soon as `campaign` returns, and kept running for the whole term.
     pub async fn hold(&self) {
+        // A proof counts from when it was asked for, and no renewal may take longer than
+        // the trust left: a slow database cannot stretch a term past what a standby waits.
+        let trust = self.lease.trust_for();
         let mut last_proof = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(self.lease.renew_every()).await;
-            match self.lease.renew().await {
-                Ok(true) => last_proof = tokio::time::Instant::now(),
-                Ok(false) => {
+            let asked = tokio::time::Instant::now();
+            let left = trust.saturating_sub(asked - last_proof);
+            match tokio::time::timeout(left, self.lease.renew()).await {
+                Ok(Ok(true)) => last_proof = asked,
+                Ok(Ok(false)) => {
                     tracing::error!("the lease was lost; this process stops leading");
                     break;
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!(error = %error_chain(&e), "renewing the lease failed");
-                    if last_proof.elapsed() >= self.lease.trust_for() {
+                    if last_proof.elapsed() >= trust {
                         tracing::error!(
                             "the lease could not be proved in time; this process stops leading"
                         );
                         break;
                     }
                 }
+                Err(_) => {
+                    tracing::error!(
+                        "the lease could not be proved in time; this process stops leading"
+                    );
+                    break;
+                }
             }
         }
         self.leading.send_replace(false);
-        self.heartbeat().await;
+        self.heartbeat(None).await;
     }
 
     /// Gives the lease up (a clean stop).
@@ -155,27 +167,25 @@ impl Cluster {
             if let Err(e) = self.library.follow().await {
                 tracing::warn!(error = %e.chain(), "following the database failed");
             }
-            self.heartbeat().await;
+            self.heartbeat(None).await;
             tokio::select! {
                 _ = tokio::time::sleep(FOLLOW_EVERY) => {}
                 _ = stop.changed() => {
-                    let mut me = self.me.clone();
-                    me.role = NodeRole::Stopped;
-                    me.seen_at = self.wall.now();
-                    let _ = self.store.heartbeat(&me).await;
+                    self.heartbeat(Some(NodeRole::Stopped)).await;
                     return;
                 }
             }
         }
     }
 
-    async fn heartbeat(&self) {
+    /// Records this process: its role (or `role`), its index, now.
+    async fn heartbeat(&self, role: Option<NodeRole>) {
         let mut me = self.me.clone();
-        me.role = if self.is_leader() {
+        me.role = role.unwrap_or(if self.is_leader() {
             NodeRole::Leader
         } else {
             NodeRole::Standby
-        };
+        });
         me.index_generation = self.library.index_generation().unwrap_or(0);
         me.seen_at = self.wall.now();
         if let Err(e) = self.store.heartbeat(&me).await {
@@ -232,9 +242,7 @@ impl LeaderOnly {
         if self.cluster.is_leader() {
             Ok(())
         } else {
-            Err(DeliveryError::Transient(
-                "this process no longer leads".into(),
-            ))
+            Err(DeliveryError::NotLeader)
         }
     }
 }

@@ -170,7 +170,8 @@ impl AdvisoryLease {
         // the lock then.
         conn.execute(
             "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
-             SET tcp_keepalives_count = 3; SET application_name = 'nimo lease'",
+             SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000;
+             SET application_name = 'nimo lease'",
         )
         .await
         .map_err(db_err("configuring the lease connection"))?;
@@ -248,16 +249,18 @@ impl Lease for AdvisoryLease {
             }
             Ok(Ok(false)) => Ok(false),
             Ok(Err(e)) => {
+                // The lock lives only as long as this session: with the session broken it
+                // may already be someone else's. Lost, at once.
+                tracing::error!(error = %e, "the lease connection failed");
                 *slot = None;
-                Err(StoreError::new("proving the lease", e))
+                Ok(false)
             }
             Err(_) => {
                 // No answer in time: whatever the server thinks, act as if lost. Dropping
                 // the connection makes the server release the lock as soon as it notices.
+                tracing::error!("the lease connection did not answer in time");
                 *slot = None;
-                Err(StoreError::msg(
-                    "proving the lease: no answer from PostgreSQL",
-                ))
+                Ok(false)
             }
         }
     }

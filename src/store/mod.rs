@@ -60,8 +60,31 @@ pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{name}?mode=rwc")
 }
 
-/// A URL with its password hidden, for logs and `nimo status`.
+/// A URL with its password hidden (`user:password@` and `?password=…`), and SQLite's
+/// `mode=rwc` left out, for logs and `nimo status`.
 pub fn redacted(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = redacted_userinfo(base);
+    let kept: Vec<String> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && *p != "mode=rwc")
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+            _ => p.to_string(),
+        })
+        .collect();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    out
+}
+
+fn redacted_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -160,6 +183,18 @@ impl Store {
         let engine = Engine::of(url).ok_or_else(|| {
             StoreError::msg("the database URL must start with sqlite:// or postgres://")
         })?;
+        // An SQLite file named by the operator is created when missing, as the default is.
+        let url = match engine {
+            Engine::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                if url.contains('?') {
+                    format!("{url}&mode=rwc")
+                } else {
+                    format!("{url}?mode=rwc")
+                }
+            }
+            _ => url.to_string(),
+        };
+        let url = url.as_str();
         let pool = match engine {
             Engine::Sqlite => AnyPoolOptions::new()
                 .max_connections(4)
@@ -190,6 +225,20 @@ impl Store {
                 .map_err(db_err("connecting to PostgreSQL"))?;
                 let _ = sqlx::Connection::close(probe).await;
                 AnyPoolOptions::new()
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // A process that vanishes inside a transaction must not keep
+                            // the write lock for hours: the server ends such a session
+                            // after a minute idle in it, or when keepalives go unanswered.
+                            conn.execute(
+                                "SET idle_in_transaction_session_timeout = '60s';
+                                 SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;
+                                 SET tcp_keepalives_count = 3",
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    })
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
@@ -317,5 +366,39 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, redacted, sqlite_url};
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redacted("postgres://nimo:hunter2@db/nimo"),
+            "postgres://nimo:***@db/nimo"
+        );
+        assert_eq!(
+            redacted("postgres://nimo@db/nimo?password=hunter2&sslmode=require"),
+            "postgres://nimo@db/nimo?password=***&sslmode=require"
+        );
+        assert_eq!(redacted("postgres://db/nimo"), "postgres://db/nimo");
+        assert_eq!(
+            redacted(&sqlite_url(std::path::Path::new("/var/lib/nimo/nimo.sqlite"))),
+            "sqlite:///var/lib/nimo/nimo.sqlite"
+        );
+    }
+
+    #[test]
+    fn engines_by_url() {
+        assert_eq!(Engine::of("sqlite:///x"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of("postgresql://h/d"), Some(Engine::Postgres));
+        assert_eq!(Engine::of("mysql://h/d"), None);
+        // '?', '#' and '%' in a file name are not URL syntax.
+        assert_eq!(
+            sqlite_url(std::path::Path::new("/tmp/a?b#c%d.sqlite")),
+            "sqlite:///tmp/a%3Fb%23c%25d.sqlite?mode=rwc"
+        );
     }
 }

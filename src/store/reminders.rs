@@ -243,6 +243,20 @@ impl ReminderStore for Store {
             f.follow_ups.is_empty() && matches!(f.outcome, DeliveryOutcome::Sent { .. })
         };
         for f in finished.iter().filter(|f| !plain(f)) {
+            if let DeliveryOutcome::Released = f.outcome {
+                recorded += sqlx::query(
+                    "UPDATE deliveries SET state = 'pending', attempts = attempts - 1,
+                            claimed_by = NULL, claim_until = NULL
+                     WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
+                )
+                .bind(f.id.get())
+                .bind(worker)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("releasing a delivery"))?
+                .rows_affected() as usize;
+                continue;
+            }
             let (state, next, via, error) = match &f.outcome {
                 DeliveryOutcome::Sent { via } => ("sent", now.clone(), Some(via.as_str()), None),
                 DeliveryOutcome::Retry { at, error } => {
@@ -254,6 +268,7 @@ impl ReminderStore for Store {
                 DeliveryOutcome::Cancelled { why } => {
                     ("cancelled", now.clone(), None, Some(why.clone()))
                 }
+                DeliveryOutcome::Released => unreachable!("released above"),
             };
             let changed = sqlx::query(
                 "UPDATE deliveries SET state = $1, next_attempt_at = $2, via = COALESCE($3, via), error = $4,

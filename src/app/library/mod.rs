@@ -226,11 +226,13 @@ impl Library {
     /// directory and figures are read again. Returns the generation now reflected.
     pub async fn follow(&self) -> Result<u64, AppError> {
         let current = self.store.generation().await?;
-        if current
-            <= self
-                .seen_generation
-                .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        // Both must be current: the directory (read at `seen_generation`) and the index
+        // (which records its own generation; a change committed while the directory was
+        // read may not be in it yet).
+        let directory = self
+            .seen_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if current <= directory && current <= self.index_generation()? {
             return Ok(current);
         }
         let applied = {

@@ -20,6 +20,15 @@ const BATCH: u32 = 200;
 /// Discord returns the messages it already created.
 const RECORD_EVERY: usize = 50;
 
+/// A delivery handed back untried (this process stopped leading).
+fn released(d: &Delivery) -> Finished {
+    Finished {
+        id: d.id,
+        outcome: DeliveryOutcome::Released,
+        follow_ups: Vec::new(),
+    }
+}
+
 impl Reminders {
     pub(super) async fn dispatch(
         &self,
@@ -35,14 +44,28 @@ impl Reminders {
             if batch.is_empty() {
                 return Ok(());
             }
+            // Set once the courier says this process no longer leads: everything claimed
+            // and not yet sent goes back to the outbox untouched, for the new leader.
+            let mut stopped = false;
             for chunk in batch.chunks(RECORD_EVERY) {
                 // Regions that submitted since their reminders were decided, read once
                 // per meeting of the chunk, just before sending.
-                let submitted = self.submitted_regions(chunk).await?;
+                let submitted = if stopped {
+                    HashSet::new()
+                } else {
+                    self.submitted_regions(chunk).await?
+                };
                 let mut finished = Vec::with_capacity(chunk.len());
                 for d in chunk {
+                    if stopped {
+                        finished.push(released(d));
+                        continue;
+                    }
                     match self.deliver(courier, d, &submitted, report).await {
-                        Ok(f) => finished.push(f),
+                        Ok(f) => {
+                            stopped = matches!(f.outcome, DeliveryOutcome::Released);
+                            finished.push(f);
+                        }
                         Err(e) => {
                             // Left claimed: retried when the claim runs out.
                             tracing::error!(delivery = %d.id, error = %e.chain(), "a delivery failed inside nimo");
@@ -59,6 +82,12 @@ impl Reminders {
                         "deliveries were taken over by another worker before their outcome was recorded"
                     );
                 }
+            }
+            if stopped {
+                tracing::warn!(
+                    "this process no longer leads; its claimed reminders went back to the outbox"
+                );
+                return Ok(());
             }
         }
     }
@@ -109,6 +138,7 @@ impl Reminders {
             Recipient::Person(person) => courier.to_person(person, &d.notice, &d.nonce).await,
         };
         let (outcome, follow_ups) = match result {
+            Err(DeliveryError::NotLeader) => return Ok(released(d)),
             Ok(()) => {
                 report.sent += 1;
                 (
@@ -174,6 +204,7 @@ impl Reminders {
             None => Err(DeliveryError::Rejected("the meeting has no channel".into())),
         };
         match posted {
+            Err(DeliveryError::NotLeader) => Ok((DeliveryOutcome::Released, Vec::new())),
             Ok(()) => {
                 report.fallbacks += 1;
                 let flags = self

@@ -54,11 +54,7 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let code = loop {
         tokio::select! {
             _ = cluster.campaign() => {}
-            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
-        }
-        // Serve with everything other processes wrote up to now.
-        if let Err(e) = opened.app.library.follow().await {
-            tracing::warn!(error = %e.chain(), "catching up with the database failed");
+            _ = stop_signal() => break ExitCode::SUCCESS,
         }
         match lead(&opened, bot_config.clone()).await {
             Term::Interrupted => break ExitCode::SUCCESS,
@@ -77,11 +73,55 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// One term as the leader: connected to Discord with the scheduler, until the lease is
-/// lost, Ctrl-C, or the connection ends.
+/// Ctrl-C (SIGINT) or SIGTERM (what `systemctl stop` sends): stop cleanly, handing the
+/// lease over at once.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One term as the leader: catching up with the database and connecting to Discord, then
+/// serving with the scheduler — all the while proving the lease — until the lease is
+/// lost, a stop signal, or the connection ends for good.
 async fn lead(opened: &Opened, bot_config: BotConfig) -> Term {
     let cluster = opened.app.cluster.clone();
-    let mut running: RunningBot = match setup::start_leading_bot(opened, bot_config).await {
+    let hold = cluster.hold();
+    tokio::pin!(hold);
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    let connecting = async {
+        // Serve with everything other processes wrote up to now.
+        if let Err(e) = opened.app.library.follow().await {
+            tracing::warn!(error = %e.chain(), "catching up with the database failed");
+        }
+        setup::start_leading_bot(opened, bot_config).await
+    };
+    let started = tokio::select! {
+        _ = &mut hold => {
+            tracing::error!("lost the lease while connecting to Discord");
+            return Term::LeaseLost;
+        }
+        _ = &mut stop => return Term::Interrupted,
+        started = connecting => started,
+    };
+    let mut running: RunningBot = match started {
         Ok(r) => r,
         Err(StartError::InvalidToken) => {
             eprintln!("{REFUSED_TOKEN}");
@@ -94,11 +134,11 @@ async fn lead(opened: &Opened, bot_config: BotConfig) -> Term {
         }
     };
     let ended = tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("Ctrl-C received; closing the gateway connection");
+        _ = &mut stop => {
+            tracing::info!("stop requested; closing the gateway connection");
             None
         }
-        _ = cluster.hold() => {
+        _ = &mut hold => {
             tracing::error!("lost the lease; disconnecting from Discord");
             let _ = running.shutdown().await;
             return Term::LeaseLost;

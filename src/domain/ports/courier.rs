@@ -17,6 +17,10 @@ pub enum DeliveryError {
     /// Refused for good.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// Not attempted: this process no longer leads (see `app::cluster`). The delivery goes
+    /// back to the outbox as it was, for whoever leads now.
+    #[error("not attempted: this process no longer leads")]
+    NotLeader,
 }
 
 #[async_trait]

@@ -58,6 +58,9 @@ pub enum DeliveryOutcome {
     Failed {
         error: String,
     },
+    /// Not attempted (this process stopped leading): back to the outbox as it was, the
+    /// attempt not counted.
+    Released,
     /// No longer needed (the region submitted meanwhile).
     Cancelled {
         why: String,
