@@ -9,9 +9,13 @@ fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("NIMO_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("warn"));
+    // Colour only on a terminal (and never with NO_COLOR): log files stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 
     let cli = match nimo::cli::parse() {

@@ -223,6 +223,27 @@ async fn wire(
     })
 }
 
+/// `nimo status`: the cluster as the database records it, and this data directory's
+/// index — read without opening the services (no index is built or changed, so it is
+/// safe beside a running bot and on a machine that only monitors).
+pub async fn cluster_status(
+    config: &Config,
+) -> Result<crate::app::cluster::ClusterStatus, AppError> {
+    use crate::domain::ports::DocumentStore;
+    let store = open_store(config).await?;
+    let index = crate::search_index::state_in(&config.index_dir())?.map(|s| s.generation);
+    let status = crate::app::cluster::status_of(
+        &store,
+        store.generation().await?,
+        index,
+        SystemClock.now(),
+        crate::store::redacted(store.url()),
+    )
+    .await;
+    store.close().await;
+    status
+}
+
 /// Why `migrate_to` copied nothing.
 #[derive(Debug)]
 pub enum MigrateError {

@@ -46,8 +46,8 @@ pub struct ClusterStatus {
     pub nodes: Vec<NodeRecord>,
     /// The database's generation (grows with every change of documents).
     pub store_generation: u64,
-    /// This process's index.
-    pub index_generation: u64,
+    /// The index of the data directory asked about (`None`: there is none).
+    pub index_generation: Option<u64>,
     /// The earliest reminder work due and still waiting.
     pub oldest_overdue: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
@@ -195,17 +195,35 @@ impl Cluster {
 
     /// Who leads, every process and its index, and how far reminders lag.
     pub async fn status(&self) -> Result<ClusterStatus, AppError> {
-        let now = self.wall.now();
-        Ok(ClusterStatus {
-            database: self.database.clone(),
-            lease: self.store.lease_record().await?,
-            nodes: self.store.nodes().await?,
-            store_generation: self.library.store_generation().await?,
-            index_generation: self.library.index_generation()?,
-            oldest_overdue: self.store.oldest_overdue(now).await?,
-            now,
-        })
+        status_of(
+            self.store.as_ref(),
+            self.library.store_generation().await?,
+            Some(self.library.index_generation()?),
+            self.wall.now(),
+            self.database.clone(),
+        )
+        .await
     }
+}
+
+/// The cluster's status as the database records it, beside the state of one data
+/// directory's index (`nimo status` reads it without opening nimo as a whole).
+pub async fn status_of(
+    store: &dyn ClusterStore,
+    store_generation: u64,
+    index_generation: Option<u64>,
+    now: DateTime<Utc>,
+    database: String,
+) -> Result<ClusterStatus, AppError> {
+    Ok(ClusterStatus {
+        database,
+        lease: store.lease_record().await?,
+        nodes: store.nodes().await?,
+        store_generation,
+        index_generation,
+        oldest_overdue: store.oldest_overdue(now).await?,
+        now,
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -318,6 +318,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Inspect { path } = command {
         return commands::inspect::run(&config, path);
     }
+    if let Command::Status { json } = command {
+        return commands::status::run(&config, *json, &mut std::io::stdout().lock()).await;
+    }
     if let Command::MigrateTo { url } = command {
         return commands::migrate::run(&config, url, &mut std::io::stdout().lock()).await;
     }
@@ -366,8 +369,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Form(cmd) => commands::form::run(app, cmd, &mut stdout).await,
         Command::Meeting(cmd) => commands::meeting::run(app, cmd, &mut stdout).await,
         Command::People(cmd) => commands::people::run(app, cmd, &mut stdout).await,
-        Command::Status { json } => commands::status::run(app, *json, &mut stdout).await,
-        Command::Inspect { .. } | Command::Bot | Command::MigrateTo { .. } => {
+        Command::Inspect { .. }
+        | Command::Bot
+        | Command::MigrateTo { .. }
+        | Command::Status { .. } => {
             unreachable!("handled above")
         }
     };

@@ -816,6 +816,29 @@ impl Highlighter {
     }
 }
 
+/// Which lexicon and store generation a commit payload records.
+fn state_of(payload: Option<&str>) -> Option<IndexState> {
+    let rest = payload?.strip_prefix(SCHEMA_VERSION)?;
+    let mut parts = rest.split_whitespace();
+    let lexicon = parts.next()?;
+    let generation = parts.next()?.parse().ok()?;
+    Some(IndexState {
+        lexicon: lexicon.to_string(),
+        generation,
+    })
+}
+
+/// The state of the index in `dir`, read without opening it for search or writing (for
+/// `nimo status` beside a running bot); `None` when there is no index there.
+pub fn state_in(dir: &Path) -> Result<Option<IndexState>, IndexError> {
+    if !dir.join("meta.json").exists() {
+        return Ok(None);
+    }
+    let index = Index::open_in_dir(dir).map_err(err("opening the index"))?;
+    let metas = index.load_metas().map_err(err("reading index metadata"))?;
+    Ok(state_of(metas.payload.as_deref()))
+}
+
 impl PassageIndex for TantivyIndex {
     fn replace_documents(
         &self,
@@ -1058,23 +1081,7 @@ impl PassageIndex for TantivyIndex {
             .index
             .load_metas()
             .map_err(err("reading index metadata"))?;
-        let Some(rest) = metas
-            .payload
-            .as_deref()
-            .and_then(|p| p.strip_prefix(SCHEMA_VERSION))
-        else {
-            return Ok(None);
-        };
-        let mut parts = rest.split_whitespace();
-        let (Some(lexicon), Some(generation)) =
-            (parts.next(), parts.next().and_then(|g| g.parse().ok()))
-        else {
-            return Ok(None);
-        };
-        Ok(Some(IndexState {
-            lexicon: lexicon.to_string(),
-            generation,
-        }))
+        Ok(state_of(metas.payload.as_deref()))
     }
 
     fn lexicon(&self) -> String {

@@ -219,6 +219,13 @@ pub struct CopiedTable {
     pub target: u64,
 }
 
+impl CopiedTable {
+    /// Whether the target holds what the source held (the built-in forms may be more).
+    pub fn complete(&self) -> bool {
+        self.target == self.source || (SEEDED.contains(&self.table) && self.target > self.source)
+    }
+}
+
 /// Why a copy was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
@@ -229,23 +236,44 @@ pub enum CopyError {
     Store(#[from] StoreError),
 }
 
-async fn count(store: &Store, table: &str) -> Result<u64, StoreError> {
+async fn count(db: &mut sqlx::AnyConnection, table: &str) -> Result<u64, StoreError> {
     let row = sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
-        .fetch_one(&store.pool)
+        .fetch_one(db)
         .await
         .map_err(db_err("counting rows"))?;
     Ok(row.get::<i64, _>("n") as u64)
 }
 
+/// Tables nimo fills by itself when it opens a database (the built-in forms): present in
+/// a target that was opened once before, copied without conflict, and never fewer than
+/// in the source.
+const SEEDED: &[&str] = &["forms"];
+
 /// Copies every row of `from` into `to`, which must be empty (freshly migrated). All or
 /// nothing: one transaction on the target, under its write lock.
 pub async fn copy_all(from: &Store, to: &Store) -> Result<Vec<CopiedTable>, CopyError> {
-    for (table, _) in TABLES.iter().skip(1) {
-        let rows = count(to, table).await?;
-        if rows > 0 {
-            return Err(CopyError::TargetNotEmpty { table, rows });
+    {
+        let mut target = to.pool.acquire().await.map_err(db_err("connecting"))?;
+        for (table, _) in TABLES.iter().skip(1) {
+            if SEEDED.contains(table) {
+                continue;
+            }
+            let rows = count(&mut target, table).await?;
+            if rows > 0 {
+                return Err(CopyError::TargetNotEmpty { table, rows });
+            }
         }
     }
+    // One snapshot of the source, whatever runs meanwhile: a read transaction (repeatable
+    // read on PostgreSQL; on SQLite its first read fixes the snapshot).
+    let mut source = from.pool.begin().await.map_err(db_err("begin"))?;
+    if from.engine() == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *source)
+            .await
+            .map_err(db_err("a snapshot of the source"))?;
+    }
+    let mut source_counts = Vec::new();
     let mut tx = to.write().await?;
     sqlx::query("DELETE FROM store_generation")
         .execute(&mut *tx)
@@ -256,14 +284,20 @@ pub async fn copy_all(from: &Store, to: &Store) -> Result<Vec<CopiedTable>, Copy
         let select = format!("SELECT {} FROM {table}", names.join(", "));
         let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
         let insert = format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
+            "INSERT INTO {table} ({}) VALUES ({}){}",
             names.join(", "),
-            placeholders.join(", ")
+            placeholders.join(", "),
+            if SEEDED.contains(table) {
+                " ON CONFLICT DO NOTHING"
+            } else {
+                ""
+            }
         );
         let rows = sqlx::query(&select)
-            .fetch_all(&from.pool)
+            .fetch_all(&mut *source)
             .await
             .map_err(db_err("reading the source"))?;
+        source_counts.push(rows.len() as u64);
         for row in &rows {
             let mut q = sqlx::query(&insert);
             for (i, (_, kind)) in columns.iter().enumerate() {
@@ -289,12 +323,14 @@ pub async fn copy_all(from: &Store, to: &Store) -> Result<Vec<CopiedTable>, Copy
         }
     }
     tx.commit().await.map_err(db_err("commit"))?;
+    let _ = source.rollback().await;
+    let mut target = to.pool.acquire().await.map_err(db_err("connecting"))?;
     let mut report = Vec::new();
-    for (table, _) in TABLES {
+    for ((table, _), source) in TABLES.iter().zip(source_counts) {
         report.push(CopiedTable {
             table,
-            source: count(from, table).await?,
-            target: count(to, table).await?,
+            source,
+            target: count(&mut target, table).await?,
         });
     }
     Ok(report)

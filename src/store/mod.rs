@@ -385,7 +385,9 @@ mod tests {
         );
         assert_eq!(redacted("postgres://db/nimo"), "postgres://db/nimo");
         assert_eq!(
-            redacted(&sqlite_url(std::path::Path::new("/var/lib/nimo/nimo.sqlite"))),
+            redacted(&sqlite_url(std::path::Path::new(
+                "/var/lib/nimo/nimo.sqlite"
+            ))),
             "sqlite:///var/lib/nimo/nimo.sqlite"
         );
     }

@@ -8,7 +8,7 @@ use super::{Store, db_err, time, ts};
 use crate::domain::ports::{ClusterStore, LeaseRecord, NodeRecord, NodeRole, StoreError};
 
 /// Records of processes not seen for this long are forgotten at the next heartbeat.
-const FORGET_AFTER_DAYS: i64 = 7;
+const FORGET_AFTER_DAYS: i64 = 1;
 
 #[async_trait]
 impl ClusterStore for Store {

@@ -111,7 +111,7 @@ async fn documents_ingested_or_removed_by_one_process_reach_the_others_index() {
             "{database:?}"
         );
         let status = reader.app.cluster.status().await.unwrap();
-        assert_eq!(status.store_generation, status.index_generation);
+        assert_eq!(Some(status.store_generation), status.index_generation);
     }
 }
 
@@ -199,4 +199,128 @@ async fn an_sqlite_installation_moves_to_postgres_verified_by_counts() {
     let again = nimo(&source, None, &["migrate-to", &target]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stdout).contains("空ではありません"));
+}
+
+/// PostgreSQL: when the leader's lease connection dies (the server restarted, the session
+/// terminated, the network cut), the leader stops leading within one renewal, and a
+/// standby takes over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_whose_lease_connection_dies_stops_leading() {
+    use sqlx::Connection;
+    let Some(url) = nimo_testkit::postgres::fresh_database("lease_lost").await else {
+        return;
+    };
+    let database = Some(url.clone());
+    let (first, _d1) = process(&database).await;
+    let (second, _d2) = process(&database).await;
+    first.app.cluster.campaign().await;
+    let cluster = first.app.cluster.clone();
+    let holding = tokio::spawn(async move { cluster.hold().await });
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE application_name = 'nimo lease' AND datname = current_database()) AS t",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1);
+    tokio::time::timeout(Duration::from_secs(10), holding)
+        .await
+        .expect("the leader notices within one renewal")
+        .unwrap();
+    assert!(!first.app.cluster.is_leader());
+    tokio::time::timeout(Duration::from_secs(10), second.app.cluster.campaign())
+        .await
+        .expect("a standby takes over");
+}
+
+/// SQLite: a leader whose process is gone from this machine is replaced at once, not
+/// after its lease row expires.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sqlite_a_dead_leader_on_this_machine_is_replaced_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = nimo::store::sqlite_url(&tmp.path().join("shared.sqlite"));
+    let database = Some(url.clone());
+    let (first, _d1) = process(&database).await;
+    let (second, _d2) = process(&database).await;
+    first.app.cluster.campaign().await;
+    // The holder's process dies: its row now names a pid that no longer runs.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let holder = first.app.cluster.id().to_string();
+    let mut parts: Vec<&str> = holder.split(':').collect();
+    let dead = dead.to_string();
+    parts[1] = &dead;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE leases SET holder = ?1")
+        .bind(parts.join(":"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(8), second.app.cluster.campaign())
+        .await
+        .expect("taken over before the row expires (20 s)");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    // A live holder on this machine is not taken over.
+    let (third, _d3) = process(&database).await;
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), third.app.cluster.campaign())
+            .await
+            .is_err()
+    );
+    drop(first);
+}
+
+/// A process that no longer leads sends nothing and hands what it claimed back untried:
+/// the reminders stay in the outbox, attempts not counted, for the new leader.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_process_that_does_not_lead_hands_its_reminders_back_untried() {
+    use nimo::app::cluster::LeaderOnly;
+    use nimo::domain::meetings::reminders::{DeliveryState, Notice};
+    use nimo::domain::people::PersonId;
+    use nimo::domain::ports::{Courier, DeliveryError};
+
+    struct Counting(std::sync::atomic::AtomicUsize);
+    #[async_trait::async_trait]
+    impl Courier for Counting {
+        async fn to_person(&self, _: &PersonId, _: &Notice, _: &str) -> Result<(), DeliveryError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn to_channel(&self, _: &str, _: &Notice, _: &str) -> Result<(), DeliveryError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    let t = crate::helpers::spawn_app(crate::helpers::clock_at("2021-12-01 10:00")).await;
+    let meeting =
+        crate::helpers::seed_meeting(&t.app, crate::helpers::Seed::two_wards_on_discord()).await;
+    t.app
+        .reminders
+        .nudge(&crate::helpers::person("discord:3009"), meeting, None)
+        .await
+        .unwrap();
+    let inner = Arc::new(Counting(Default::default()));
+    let courier = LeaderOnly {
+        inner: inner.clone(),
+        cluster: t.app.cluster.clone(),
+    };
+    assert!(!t.app.cluster.is_leader());
+    t.app.reminders.tick(&courier).await.unwrap();
+    assert_eq!(inner.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let deliveries = t.app.reminders.deliveries(meeting).await.unwrap();
+    assert_eq!(deliveries.len(), 2);
+    for d in &deliveries {
+        assert_eq!(d.state, DeliveryState::Pending, "{d:?}");
+        assert_eq!(d.attempts, 0, "{d:?}");
+    }
+    // Once it leads, they go out.
+    t.app.cluster.campaign().await;
+    t.app.reminders.tick(&courier).await.unwrap();
+    assert_eq!(inner.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    t.app.cluster.step_down().await;
 }

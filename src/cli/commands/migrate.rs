@@ -25,12 +25,8 @@ pub async fn run(config: &Config, target: &str, out: &mut impl Write) -> anyhow:
         Ok(tables) => {
             let mut all_equal = true;
             for t in &tables {
-                let mark = if t.source == t.target {
-                    "OK"
-                } else {
-                    "不一致"
-                };
-                all_equal &= t.source == t.target;
+                let mark = if t.complete() { "OK" } else { "不一致" };
+                all_equal &= t.complete();
                 writeln!(
                     out,
                     "  {:<20} {:>8} → {:>8}  {mark}",
@@ -69,7 +65,7 @@ pub async fn run(config: &Config, target: &str, out: &mut impl Write) -> anyhow:
             tracing::error!(error = %e.chain(), "migration failed");
             writeln!(
                 out,
-                "移行できませんでした（移行先には何も書き込んでいません）。原因はログに記録しました。"
+                "移行できませんでした。原因はログに記録しました。移行先のデータベースに表だけが作られていることがあります。作り直した空のデータベースで、もう一度お試しください。"
             )?;
             Ok(ExitCode::FAILURE)
         }

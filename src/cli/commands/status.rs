@@ -8,22 +8,31 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Tokyo;
 
-use crate::app::App;
+use crate::app::AppError;
 use crate::app::cluster::ClusterStatus;
-use crate::domain::ports::NodeRole;
+use crate::domain::ports::{NodeRecord, NodeRole};
+use crate::setup::{self, Config};
 
-/// A leader not heard from for longer than this is reported as missing.
-const LEADER_SILENT_AFTER_S: i64 = 30;
+/// A leader (or any process) not heard from for longer than this is reported as missing.
+const SILENT_AFTER_S: i64 = 30;
 
-pub async fn run(app: &App, json: bool, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let status = match app.cluster.status().await {
+pub async fn run(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let status = match setup::cluster_status(config).await {
         Ok(s) => s,
-        Err(e) => return super::super::reply::exit_for(out, e),
+        Err(AppError::Refused(message)) => {
+            if json {
+                writeln!(out, "{}", serde_json::json!({ "error": message }))?;
+            } else {
+                eprintln!("{message}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
     };
     let leading = status
         .lease
         .as_ref()
-        .is_some_and(|l| (status.now - l.renewed_at).num_seconds() <= LEADER_SILENT_AFTER_S);
+        .is_some_and(|l| (status.now - l.renewed_at).num_seconds() <= SILENT_AFTER_S);
     if json {
         serde_json::to_writer(&mut *out, &as_json(&status, leading))?;
         writeln!(out)?;
@@ -39,8 +48,13 @@ pub async fn run(app: &App, json: bool, out: &mut impl Write) -> anyhow::Result<
 
 fn jst(t: DateTime<Utc>) -> String {
     t.with_timezone(&Tokyo)
-        .format("%Y-%m-%d %H:%M:%S")
+        .format("%Y-%m-%d %H:%M:%S JST")
         .to_string()
+}
+
+/// Whether a process recorded itself lately (they do every 2 seconds).
+fn responding(s: &ClusterStatus, n: &NodeRecord) -> bool {
+    (s.now - n.seen_at).num_seconds() <= SILENT_AFTER_S
 }
 
 fn ago(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
@@ -77,12 +91,18 @@ fn text(s: &ClusterStatus, leading: bool) -> String {
         )),
         None => out.push_str("リーダー: いません（nimo bot が動いていません）\n"),
     }
-    out.push_str(&format!(
-        "文書の世代: データベース {} ／ このフォルダの索引 {}（遅れ {}）\n",
-        s.store_generation,
-        s.index_generation,
-        s.store_generation.saturating_sub(s.index_generation)
-    ));
+    match s.index_generation {
+        Some(g) => out.push_str(&format!(
+            "文書の世代: データベース {} ／ このフォルダの索引 {}（遅れ {}）\n",
+            s.store_generation,
+            g,
+            s.store_generation.saturating_sub(g)
+        )),
+        None => out.push_str(&format!(
+            "文書の世代: データベース {} ／ このフォルダには索引がありません\n",
+            s.store_generation
+        )),
+    }
     match s.oldest_overdue {
         Some(t) => out.push_str(&format!(
             "リマインダー: {} 予定の送信が未処理です（{}分の遅れ）\n",
@@ -95,11 +115,22 @@ fn text(s: &ClusterStatus, leading: bool) -> String {
         out.push_str("プロセス: 記録なし\n");
     } else {
         out.push_str("プロセス:\n");
+        let width = s
+            .nodes
+            .iter()
+            .map(|n| n.id.chars().count())
+            .max()
+            .unwrap_or(0);
         for n in &s.nodes {
+            let state = match n.role {
+                NodeRole::Stopped => "停止".to_string(),
+                r if responding(s, n) => role(r).to_string(),
+                r => format!("応答なし（最後は{}）", role(r)),
+            };
             out.push_str(&format!(
-                "  {}  {}  索引の世代 {}（遅れ {}）  起動 {}  最終確認 {}\n",
+                "  {:<width$}  {}  索引の世代 {}（遅れ {}）  起動 {}  最終確認 {}\n",
                 n.id,
-                role(n.role),
+                pad(&state, 4),
                 n.index_generation,
                 s.store_generation.saturating_sub(n.index_generation),
                 jst(n.started_at),
@@ -108,6 +139,12 @@ fn text(s: &ClusterStatus, leading: bool) -> String {
         }
     }
     out
+}
+
+/// `text` padded to `n` full-width characters (roles line up in the list).
+fn pad(text: &str, n: usize) -> String {
+    let len = text.chars().count();
+    format!("{text}{}", "\u{3000}".repeat(n.saturating_sub(len)))
 }
 
 fn as_json(s: &ClusterStatus, leading: bool) -> serde_json::Value {
@@ -120,7 +157,7 @@ fn as_json(s: &ClusterStatus, leading: bool) -> serde_json::Value {
         })),
         "store_generation": s.store_generation,
         "index_generation": s.index_generation,
-        "index_lag": s.store_generation.saturating_sub(s.index_generation),
+        "index_lag": s.index_generation.map(|g| s.store_generation.saturating_sub(g)),
         "reminders_overdue_since": s.oldest_overdue.map(|t| t.to_rfc3339()),
         "reminder_lag_seconds": s.oldest_overdue.map(|t| (s.now - t).num_seconds().max(0)),
         "nodes": s.nodes.iter().map(|n| serde_json::json!({
@@ -128,6 +165,7 @@ fn as_json(s: &ClusterStatus, leading: bool) -> serde_json::Value {
             "host": n.host,
             "pid": n.pid,
             "role": n.role.as_str(),
+            "responding": n.role != NodeRole::Stopped && responding(s, n),
             "index_generation": n.index_generation,
             "index_lag": s.store_generation.saturating_sub(n.index_generation),
             "started_at": n.started_at.to_rfc3339(),
