@@ -176,8 +176,9 @@ impl Store {
         Self::connect(&sqlite_url(path)).await
     }
 
-    /// Opens the database a URL names (`sqlite://FILE` or `postgres://…`) and applies
-    /// pending migrations. Several processes may do this at once: migrations take a lock.
+    /// Opens the database a URL names (`sqlite://FILE` or `postgres://…`, created when
+    /// missing for SQLite) and applies pending migrations. On PostgreSQL several processes
+    /// may do this at once (sqlx's migrator takes a lock); on SQLite it does not.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let engine = Engine::of(url).ok_or_else(|| {
