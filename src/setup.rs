@@ -124,6 +124,8 @@ fn cannot_open(shown: &str, cause: &str) -> String {
         "応答がありませんでした（ネットワークとホスト名を確かめてください）"
     } else if cause.contains("failed to lookup address") || cause.contains("Name or service") {
         "ホスト名が見つかりません"
+    } else if cause.contains("certificate") || cause.contains("TLS") || cause.contains("tls") {
+        "サーバーの証明書を確認できませんでした（sslmode と sslrootcert を確かめてください）"
     } else if cause.contains("unable to open database file") {
         "ファイルを開けません（フォルダがあるか、書き込めるかを確かめてください）"
     } else {

@@ -114,15 +114,14 @@ impl RunningBot {
     /// stop.
     pub async fn shutdown(self) -> Result<(), serenity::Error> {
         self.stop.send_replace(true);
-        if let Some(mut scheduler) = self.scheduler {
-            if tokio::time::timeout(Duration::from_secs(10), &mut scheduler)
+        if let Some(mut scheduler) = self.scheduler
+            && tokio::time::timeout(Duration::from_secs(10), &mut scheduler)
                 .await
                 .is_err()
-            {
-                // Stuck in a send: stopped where it is; its claims run out and whoever
-                // leads sends again with the same nonces.
-                scheduler.abort();
-            }
+        {
+            // Stuck in a send: stopped where it is; its claims run out and whoever leads
+            // sends again with the same nonces.
+            scheduler.abort();
         }
         self.shard_manager.shutdown_all().await;
         match tokio::time::timeout(Duration::from_secs(10), self.task).await {
