@@ -207,13 +207,19 @@ pub async fn start(
     let scheduler = scheduler.map(|idle| {
         let reminders = app.reminders.clone();
         let mut courier: Arc<dyn crate::domain::ports::Courier> = bot.courier.clone();
+        let leading = leader.is_some();
         if let Some(cluster) = leader {
             courier = Arc::new(LeaderOnly {
                 inner: courier,
                 cluster,
             });
         }
-        tokio::spawn(async move { reminders.run(courier, idle, stopped).await })
+        tokio::spawn(async move {
+            if leading && let Err(e) = reminders.take_over().await {
+                tracing::error!(error = %e.chain(), "taking over claimed reminders failed");
+            }
+            reminders.run(courier, idle, stopped).await
+        })
     });
     Ok(RunningBot {
         shard_manager,

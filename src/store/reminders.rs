@@ -310,6 +310,30 @@ impl ReminderStore for Store {
             .collect()
     }
 
+    async fn take_over_claims(&self, worker: &str) -> Result<(usize, usize), StoreError> {
+        let mut tx = self.write().await?;
+        let steps = sqlx::query(
+            "UPDATE reminder_steps SET claimed_by = NULL, claim_until = NULL
+             WHERE state = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> $1",
+        )
+        .bind(worker)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("releasing claimed steps"))?
+        .rows_affected() as usize;
+        let deliveries = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', claimed_by = NULL, claim_until = NULL
+             WHERE state = 'sending' AND claimed_by <> $1 AND recipient NOT LIKE 'local:%'",
+        )
+        .bind(worker)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("releasing claimed deliveries"))?
+        .rows_affected() as usize;
+        tx.commit().await.map_err(db_err("commit"))?;
+        Ok((steps, deliveries))
+    }
+
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
             "SELECT min(t) AS t FROM (

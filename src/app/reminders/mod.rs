@@ -333,6 +333,21 @@ impl Reminders {
         Ok(())
     }
 
+    /// Run by a process that has just become the leader, before its scheduler starts:
+    /// what the previous leader had claimed and not finished goes out now, not when its
+    /// claims run out.
+    pub async fn take_over(&self) -> Result<(), AppError> {
+        let (steps, deliveries) = self.store.take_over_claims(&self.worker).await?;
+        if steps + deliveries > 0 {
+            tracing::info!(
+                steps,
+                deliveries,
+                "took over what the previous leader had claimed"
+            );
+        }
+        Ok(())
+    }
+
     /// Runs the scheduler until `stop` resolves: a tick, then sleep until the next thing
     /// is due (at most `idle`, so work created by another process is picked up).
     pub async fn run(

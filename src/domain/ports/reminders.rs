@@ -110,6 +110,12 @@ pub trait ReminderStore: Send + Sync {
     async fn deliveries(&self, meeting: MeetingId) -> Result<Vec<Delivery>, StoreError>;
     /// The earliest moment something becomes due (to sleep until then).
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// A new leader's first act: the rungs and the Discord deliveries other workers had
+    /// claimed are released at once instead of when their claims run out (only the leader
+    /// sends to Discord, so their worker is gone or has stopped; a delivery it may already
+    /// have sent goes again with its nonce). Terminal deliveries (`local:`) are left to
+    /// whoever claimed them. Returns (rungs, deliveries) released.
+    async fn take_over_claims(&self, worker: &str) -> Result<(usize, usize), StoreError>;
 }
 
 /// How one attempt at a delivery ended (`ReminderStore::finish_deliveries`).
