@@ -233,7 +233,14 @@ pub async fn cluster_status(
 ) -> Result<crate::app::cluster::ClusterStatus, AppError> {
     use crate::domain::ports::DocumentStore;
     let store = open_store(config).await?;
-    let index = crate::search_index::state_in(&config.index_dir())?.map(|s| s.generation);
+    // An index being rebuilt (or damaged) is reported as absent, not as a failed status.
+    let index = match crate::search_index::state_in(&config.index_dir()) {
+        Ok(state) => state.map(|s| s.generation),
+        Err(e) => {
+            tracing::warn!(error = %e, "the index of this data directory cannot be read");
+            None
+        }
+    };
     let status = crate::app::cluster::status_of(
         &store,
         store.generation().await?,

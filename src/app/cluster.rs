@@ -34,6 +34,8 @@ pub struct Cluster {
     wall: Arc<dyn Clock>,
     me: NodeRecord,
     leading: watch::Sender<bool>,
+    /// When the lease now held was asked for (its trust counts from then).
+    won_at: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// The database, as the operator named it (password hidden).
     database: String,
 }
@@ -84,6 +86,7 @@ impl Cluster {
             },
             wall,
             leading: watch::channel(false).0,
+            won_at: std::sync::Mutex::new(None),
             database,
         }
     }
@@ -101,8 +104,10 @@ impl Cluster {
     /// Waits until this process holds the lease, asking every `CAMPAIGN_EVERY`.
     pub async fn campaign(&self) {
         loop {
+            let asked = tokio::time::Instant::now();
             match self.lease.try_acquire().await {
                 Ok(true) => {
+                    *self.won_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(asked);
                     tracing::info!(node = %self.me.id, "this process now leads");
                     self.leading.send_replace(true);
                     self.heartbeat(None).await;
@@ -122,7 +127,13 @@ impl Cluster {
         // A proof counts from when it was asked for, and no renewal may take longer than
         // the trust left: a slow database cannot stretch a term past what a standby waits.
         let trust = self.lease.trust_for();
-        let mut last_proof = tokio::time::Instant::now();
+        // Trusted from when it was asked for, not from when this started.
+        let mut last_proof = self
+            .won_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(tokio::time::Instant::now);
         loop {
             tokio::time::sleep(self.lease.renew_every()).await;
             let asked = tokio::time::Instant::now();

@@ -272,9 +272,21 @@ pub async fn copy_all(from: &Store, to: &Store) -> Result<Vec<CopiedTable>, Copy
             .execute(&mut *source)
             .await
             .map_err(db_err("a snapshot of the source"))?;
+        // Each side waits while the other works: not idle in the sense the server's
+        // one-minute limit means.
+        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
+            .execute(&mut *source)
+            .await
+            .map_err(db_err("a snapshot of the source"))?;
     }
     let mut source_counts = Vec::new();
     let mut tx = to.write().await?;
+    if to.engine() == Engine::Postgres {
+        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("preparing the target"))?;
+    }
     sqlx::query("DELETE FROM store_generation")
         .execute(&mut *tx)
         .await

@@ -170,11 +170,13 @@ impl AdvisoryLease {
         // the lock then.
         conn.execute(
             "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;
-             SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000;
-             SET application_name = 'nimo lease'",
+             SET tcp_keepalives_count = 3; SET application_name = 'nimo lease'",
         )
         .await
         .map_err(db_err("configuring the lease connection"))?;
+        // PostgreSQL 12 and later: unacknowledged data to a vanished peer ends the session
+        // after 10 s too. Older servers go without.
+        let _ = conn.execute("SET tcp_user_timeout = 10000").await;
         Ok(conn)
     }
 }

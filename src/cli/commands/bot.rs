@@ -51,13 +51,24 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         let cluster = cluster.clone();
         tokio::spawn(async move { cluster.follow(stopped).await })
     };
+    // One listener for the whole run: a signal arriving at any moment (while standing
+    // by, connecting, serving, or disconnecting after a lost lease) is never missed.
+    let (quit_tx, quit) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        quit_tx.send_replace(true);
+    });
     let code = loop {
         tokio::select! {
             _ = cluster.campaign() => {}
-            _ = stop_signal() => break ExitCode::SUCCESS,
+            _ = quit_requested(quit.clone()) => break ExitCode::SUCCESS,
         }
-        match lead(&opened, bot_config.clone()).await {
+        if *quit.borrow() {
+            break ExitCode::SUCCESS;
+        }
+        match lead(&opened, bot_config.clone(), quit.clone()).await {
             Term::Interrupted => break ExitCode::SUCCESS,
+            Term::LeaseLost if *quit.borrow() => break ExitCode::SUCCESS,
             Term::LeaseLost => {
                 tracing::warn!("standing by again");
                 continue;
@@ -97,14 +108,23 @@ async fn stop_signal() {
     }
 }
 
+/// Resolves once a stop was asked for (at once if it already was).
+async fn quit_requested(mut quit: tokio::sync::watch::Receiver<bool>) {
+    let _ = quit.wait_for(|q| *q).await;
+}
+
 /// One term as the leader: catching up with the database and connecting to Discord, then
 /// serving with the scheduler — all the while proving the lease — until the lease is
 /// lost, a stop signal, or the connection ends for good.
-async fn lead(opened: &Opened, bot_config: BotConfig) -> Term {
+async fn lead(
+    opened: &Opened,
+    bot_config: BotConfig,
+    quit: tokio::sync::watch::Receiver<bool>,
+) -> Term {
     let cluster = opened.app.cluster.clone();
     let hold = cluster.hold();
     tokio::pin!(hold);
-    let stop = stop_signal();
+    let stop = quit_requested(quit);
     tokio::pin!(stop);
     let connecting = async {
         // Serve with everything other processes wrote up to now.
