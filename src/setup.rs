@@ -91,9 +91,14 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
 /// The database a configuration names. A URL that names no engine, or a database that
 /// cannot be reached, is said in Japanese (the cause goes to the log; the password never).
 async fn open_store(config: &Config) -> Result<Store, AppError> {
-    let Some(url) = &config.database_url else {
-        return Ok(Store::open(&config.database_path()).await?);
-    };
+    match &config.database_url {
+        Some(url) => open_url(url).await,
+        None => Ok(Store::open(&config.database_path()).await?),
+    }
+}
+
+/// The database at `url`, failures said as `open_store` says them.
+async fn open_url(url: &str) -> Result<Store, AppError> {
     if crate::store::Engine::of(url).is_none() {
         return Err(AppError::refused(
             "データベースの URL は postgres://ユーザー:パスワード@ホスト/データベース名 または sqlite:///ファイルのパス の形で指定してください。",
@@ -263,6 +268,8 @@ pub enum MigrateError {
         table: &'static str,
         rows: u64,
     },
+    /// A database could not be opened; why, in Japanese.
+    Refused(String),
     Failed(AppError),
 }
 
@@ -277,10 +284,18 @@ pub async fn migrate_to(
         return Err(MigrateError::BadUrl);
     }
     let failed = |e: crate::domain::ports::StoreError| MigrateError::Failed(e.into());
-    let source = Store::connect(&config.database_url())
-        .await
-        .map_err(failed)?;
-    let to = Store::connect(target).await.map_err(failed)?;
+    let opening = |e: AppError| match e {
+        AppError::Refused(message) => MigrateError::Refused(message),
+        e => MigrateError::Failed(e),
+    };
+    let source = open_store(config).await.map_err(opening)?;
+    let to = match open_url(target).await {
+        Ok(to) => to,
+        Err(e) => {
+            source.close().await;
+            return Err(opening(e));
+        }
+    };
     let copied = copy_all(&source, &to).await;
     source.close().await;
     to.close().await;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::AppError;
+use super::error::chain;
 use super::library::Library;
 use crate::domain::clock::Clock;
 use crate::domain::meetings::reminders::{Notice, Reach};
@@ -114,7 +115,7 @@ impl Cluster {
                     return;
                 }
                 Ok(false) => {}
-                Err(e) => tracing::warn!(error = %error_chain(&e), "asking for the lease failed"),
+                Err(e) => tracing::warn!(error = %chain(&e), "asking for the lease failed"),
             }
             tokio::time::sleep(CAMPAIGN_EVERY).await;
         }
@@ -145,7 +146,7 @@ impl Cluster {
                     break;
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %error_chain(&e), "renewing the lease failed");
+                    tracing::warn!(error = %chain(&e), "renewing the lease failed");
                     if last_proof.elapsed() >= trust {
                         tracing::error!(
                             "the lease could not be proved in time; this process stops leading"
@@ -200,7 +201,7 @@ impl Cluster {
         me.index_generation = self.library.index_generation().unwrap_or(0);
         me.seen_at = self.wall.now();
         if let Err(e) = self.store.heartbeat(&me).await {
-            tracing::warn!(error = %error_chain(&e), "recording this process failed");
+            tracing::warn!(error = %chain(&e), "recording this process failed");
         }
     }
 
@@ -235,17 +236,6 @@ pub async fn status_of(
         oldest_overdue: store.oldest_overdue(now).await?,
         now,
     })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// The machine's name, for telling processes apart.

@@ -74,6 +74,15 @@ async fn claim_row(store: &Store, holder: &str, ttl: Duration) -> Result<bool, S
     Ok(row.is_some())
 }
 
+/// Removes the `leases` row if `holder` still holds it (a clean stop).
+async fn forget_row(store: &Store, holder: &str) {
+    let _ = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+        .bind(LEADER)
+        .bind(holder)
+        .execute(&store.pool)
+        .await;
+}
+
 /// SQLite's lease: the row is the lock.
 struct RowLease {
     store: Store,
@@ -137,11 +146,7 @@ impl Lease for RowLease {
     }
 
     async fn release(&self) {
-        let _ = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(LEADER)
-            .bind(&self.holder)
-            .execute(&self.store.pool)
-            .await;
+        forget_row(&self.store, &self.holder).await;
     }
 
     fn renew_every(&self) -> Duration {
@@ -277,11 +282,7 @@ impl Lease for AdvisoryLease {
             let _ = conn.close().await;
         }
         drop(slot);
-        let _ = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(LEADER)
-            .bind(&self.holder)
-            .execute(&self.store.pool)
-            .await;
+        forget_row(&self.store, &self.holder).await;
     }
 
     fn renew_every(&self) -> Duration {

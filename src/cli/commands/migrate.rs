@@ -61,6 +61,10 @@ pub async fn run(config: &Config, target: &str, out: &mut impl Write) -> anyhow:
             )?;
             Ok(ExitCode::from(2))
         }
+        Err(MigrateError::Refused(message)) => {
+            writeln!(out, "{message}")?;
+            Ok(ExitCode::from(2))
+        }
         Err(MigrateError::Failed(e)) => {
             tracing::error!(error = %e.chain(), "migration failed");
             writeln!(

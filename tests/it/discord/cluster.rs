@@ -7,9 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use nimo::app::assignments::Source;
 use nimo::domain::clock::format_jst;
-use nimo::domain::forms::conversation::Input;
 use nimo::domain::meetings::reminders::DeliveryState;
 use nimo::domain::people::Role;
 use nimo::setup::{self, Config};
@@ -218,16 +216,7 @@ async fn a_standby_takes_over_from_a_killed_leader_and_nothing_is_lost_or_sent_t
 
     // Every acknowledged bullet, and the two written while nobody led, once each.
     until("the conversation caught up", WAIT, async || {
-        let reply = app
-            .assignments
-            .handle(
-                &person(WHO),
-                Input::Text("プレビュー".into()),
-                Source::Typed,
-            )
-            .await
-            .unwrap();
-        let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();
+        let text = say(&app, WHO, "プレビュー").await;
         (0..5).all(|i| text.matches(&format!("成果その{i:02}")).count() == 1)
     })
     .await;

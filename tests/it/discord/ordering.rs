@@ -2,8 +2,6 @@
 //! message replayed, DMs written while the bot was down, a DM arriving before the bot
 //! has handled READY.
 
-use nimo::app::assignments::Source;
-use nimo::domain::forms::conversation::Input;
 use nimo_testkit::fake_discord::*;
 
 use super::*;
@@ -44,17 +42,7 @@ async fn at_the_bullets() -> TestApp {
 
 /// The bullets stored for 【2/4】 (支援事業の成果), as the preview lists them.
 async fn stored_items(t: &TestApp) -> Vec<String> {
-    let reply = t
-        .app
-        .assignments
-        .handle(
-            &person(WHO),
-            Input::Text("プレビュー".into()),
-            Source::Typed,
-        )
-        .await
-        .unwrap();
-    let text: String = reply.messages.iter().map(|m| m.text.clone()).collect();
+    let text = say(&t.app, WHO, "プレビュー").await;
     text.lines()
         .filter_map(|l| {
             l.split_once("成果その")
